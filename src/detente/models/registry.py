@@ -1,0 +1,63 @@
+"""The model registry: built-in models plus third-party ones from the ``detente.models``
+entry-point group. Built-ins are imported lazily so ``detente models`` stays fast."""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import entry_points
+from typing import Any
+
+from detente.errors import ModelError
+from detente.models.base import ForecastModel
+
+__all__ = ["available_models", "get_model", "get_model_class", "register"]
+
+_BUILTIN: dict[str, str] = {
+    "compromise": "detente.models.baselines:CompromiseModel",
+    "weighted_median": "detente.models.baselines:WeightedMedianModel",
+    "mean": "detente.models.baselines:MeanModel",
+    "status_quo": "detente.models.baselines:StatusQuoModel",
+    "nash": "detente.models.nash:NashBargainingModel",
+}
+_REGISTERED: dict[str, type[ForecastModel]] = {}
+
+
+def register(cls: type[ForecastModel]) -> type[ForecastModel]:
+    """Register a model class under ``cls.name`` (usable as a decorator)."""
+    if not getattr(cls, "name", None):
+        raise ModelError(f"{cls.__name__} has no 'name'")
+    _REGISTERED[cls.name] = cls
+    return cls
+
+
+def _plugins() -> dict[str, str]:
+    found = {}
+    for ep in entry_points(group="detente.models"):
+        found[ep.name] = ep.value
+    return found
+
+
+def available_models() -> list[str]:
+    """Names of every registered model, built-ins first."""
+    names = list(_BUILTIN)
+    for extra in (*_plugins(), *_REGISTERED):
+        if extra not in names:
+            names.append(extra)
+    return names
+
+
+def get_model_class(name: str) -> type[ForecastModel]:
+    if name in _REGISTERED:
+        return _REGISTERED[name]
+    target = _BUILTIN.get(name) or _plugins().get(name)
+    if target is None:
+        raise ModelError(f"unknown model {name!r}; available: {', '.join(available_models())}")
+    module, _, attr = target.partition(":")
+    cls = getattr(importlib.import_module(module), attr)
+    _REGISTERED[name] = cls
+    return cls
+
+
+def get_model(name: str, /, **params: Any) -> ForecastModel:
+    """An instance of model ``name`` with ``params`` (``preset=...`` selects a preset)."""
+    return get_model_class(name)(**params)

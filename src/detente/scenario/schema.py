@@ -1,0 +1,493 @@
+"""The scenario language: a frozen, validated description of a negotiation.
+
+A :class:`Scenario` holds the issues (bounded scales with labelled anchors and an optional
+status quo), the actors (states, factions, organisations; factions name a parent), the
+stances (where each actor stands on each issue, how much it cares, what it accepts and its
+red line), relations (patron -> client, alliances), per-actor conflict dynamics (monthly
+war costs, beliefs about battlefield drift), and the sources and evidence every input rests
+on. Cross-field rules are checked once, at load time.
+
+This module depends on nothing else in the package.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import datetime as _dt
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "Anchor",
+    "Actor",
+    "Conflict",
+    "Dynamics",
+    "Event",
+    "Evidence",
+    "Issue",
+    "Ratification",
+    "Ratifier",
+    "Relation",
+    "Scenario",
+    "Source",
+    "Stance",
+    "Uncertainty",
+    "SCHEMA_VERSION",
+]
+
+SCHEMA_VERSION = 1
+
+Identifier = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"),
+]
+"""Ids: letters, digits, '_', '.', '-'; start with a letter or digit; at most 64 characters."""
+
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Source(_Frozen):
+    """A document the inputs rest on."""
+
+    id: Identifier
+    title: str = Field(min_length=1)
+    author: str | None = None
+    date: _dt.date | None = None
+    url: str | None = None
+    note: str | None = None
+
+
+class Evidence(_Frozen):
+    """Where an input comes from: a source, a locator in it, and a paraphrase (never a quote)."""
+
+    source: Identifier
+    locator: str | None = Field(default=None, description="e.g. 'para 4'")
+    paraphrase: str = Field(min_length=1)
+
+
+class _WithEvidence(_Frozen):
+    evidence: tuple[Evidence, ...] = ()
+    note: str | None = None
+
+
+class Anchor(_Frozen):
+    """A labelled point on an issue scale ("0 = Russia keeps all of Donbas")."""
+
+    value: FiniteFloat
+    label: str = Field(min_length=1)
+
+
+class Issue(_WithEvidence):
+    """One bargaining dimension on a bounded numeric scale."""
+
+    id: Identifier
+    name: str = Field(min_length=1)
+    description: str | None = None
+    scale_min: FiniteFloat = 0.0
+    scale_max: FiniteFloat = 100.0
+    units: str | None = None
+    anchors: tuple[Anchor, ...] = ()
+    status_quo: FiniteFloat | None = Field(
+        default=None, description="what happens with no agreement (the reference point)"
+    )
+
+    @model_validator(mode="after")
+    def _check_scale(self) -> Issue:
+        if not self.scale_max > self.scale_min:
+            raise ValueError(
+                f"scale_max ({self.scale_max}) must be greater than scale_min ({self.scale_min})"
+            )
+        for a in self.anchors:
+            if not self.scale_min <= a.value <= self.scale_max:
+                raise ValueError(
+                    f"anchor {a.label!r} at {a.value} lies outside the scale "
+                    f"[{self.scale_min}, {self.scale_max}]"
+                )
+        if self.status_quo is not None and not self.scale_min <= self.status_quo <= self.scale_max:
+            raise ValueError(
+                f"status_quo {self.status_quo} lies outside the scale "
+                f"[{self.scale_min}, {self.scale_max}]"
+            )
+        return self
+
+    @property
+    def width(self) -> float:
+        return self.scale_max - self.scale_min
+
+    def label_for(self, value: float) -> str:
+        """The nearest anchor's label, e.g. '~ Kharkiv returned' for a value near it."""
+        if not self.anchors:
+            return ""
+        nearest = min(self.anchors, key=lambda a: abs(a.value - value))
+        if math.isclose(nearest.value, value, abs_tol=1e-9 * max(1.0, self.width)):
+            return nearest.label
+        return f"~ {nearest.label}"
+
+
+class Actor(_WithEvidence):
+    """A party to the negotiation; factions name their parent actor."""
+
+    id: Identifier
+    name: str = Field(min_length=1)
+    kind: Literal["state", "faction", "organisation"] = "state"
+    capability: FiniteFloat = Field(ge=0, description="clout, on any common scale")
+    parent: Identifier | None = None
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _check_parent(self) -> Actor:
+        if self.kind == "faction" and self.parent is None:
+            raise ValueError("a faction needs a 'parent' actor id")
+        if self.parent is not None and self.parent == self.id:
+            raise ValueError("an actor cannot be its own parent")
+        return self
+
+
+class Stance(_WithEvidence):
+    """Where an actor stands on an issue and how much it cares."""
+
+    actor: Identifier
+    issue: Identifier
+    position: FiniteFloat
+    salience: FiniteFloat = Field(ge=0, le=100)
+    capability: FiniteFloat | None = Field(
+        default=None, ge=0, description="issue-specific clout; defaults to the actor's capability"
+    )
+    acceptable: tuple[FiniteFloat, FiniteFloat] | None = Field(
+        default=None, description="[low, high] range of outcomes the actor can live with"
+    )
+    red_line: FiniteFloat | None = Field(
+        default=None,
+        description="outcomes beyond this value, on the far side from the position, are rejected",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Stance:
+        if self.acceptable is not None:
+            lo, hi = self.acceptable
+            if lo > hi:
+                raise ValueError(f"acceptable range [{lo}, {hi}] has low > high")
+            if not lo <= self.position <= hi:
+                raise ValueError(
+                    f"position {self.position} lies outside its own acceptable range [{lo}, {hi}]"
+                )
+        if self.red_line is not None and self.red_line == self.position:
+            raise ValueError("red_line equals the position; a red line must lie away from it")
+        return self
+
+    def rejects(self, outcome: float) -> bool:
+        """True when ``outcome`` crosses the red line or leaves the acceptable range."""
+        if self.acceptable is not None and not self.acceptable[0] <= outcome <= self.acceptable[1]:
+            return True
+        if self.red_line is not None:
+            if self.red_line > self.position and outcome > self.red_line:
+                return True
+            if self.red_line < self.position and outcome < self.red_line:
+                return True
+        return False
+
+
+class Relation(_WithEvidence):
+    """Patron -> client influence, or an alliance between actors."""
+
+    kind: Literal["patron_client", "alliance"]
+    source: Identifier = Field(description="patron, or first ally")
+    target: Identifier = Field(description="client, or second ally")
+    weight: FiniteFloat = Field(default=0.5, ge=0, le=1, description="strength of the tie, 0-1")
+
+
+class Dynamics(_WithEvidence):
+    """Per-actor conflict dynamics (models.md §5.2)."""
+
+    actor: Identifier
+    monthly_cost: FiniteFloat = Field(
+        ge=0,
+        description="utility cost of one more month of war, as a share of the contested "
+        "issue's scale width (k_i)",
+    )
+    casualties_per_month: FiniteFloat | None = Field(default=None, ge=0)
+    drift: FiniteFloat = Field(
+        default=0.0,
+        description="the actor's belief about monthly battlefield drift on the contested issue, "
+        "in scale units per month (positive = towards scale_max)",
+    )
+    expected_front_line: FiniteFloat | None = Field(
+        default=None, description="the actor's own belief about where the front stands now"
+    )
+
+
+class Conflict(_WithEvidence):
+    """The war behind the talks: which issue the fighting decides and where the front is."""
+
+    issue: Identifier
+    sides: tuple[Identifier, Identifier] = Field(
+        description="(side favoured by low values, side favoured by high values)"
+    )
+    front_line: FiniteFloat = Field(description="where the battlefield stands now on that scale")
+    horizon_months: FiniteFloat = Field(default=12, gt=0, description="expected remaining war")
+
+
+class Event(_WithEvidence):
+    """A timed shock: a military reversal, an aid surge, a change of costs."""
+
+    month: int = Field(ge=0)
+    kind: Literal["front_shift", "drift_change", "cost_change", "horizon_change"]
+    actor: Identifier | None = None
+    value: FiniteFloat
+    label: str | None = None
+
+
+class Ratifier(_WithEvidence):
+    """A domestic ratifier of a principal (models.md §6.2)."""
+
+    id: Identifier
+    ideal: dict[Identifier, FiniteFloat] = Field(description="ideal point per issue id")
+    weight: FiniteFloat = Field(default=1.0, ge=0)
+    veto: bool = False
+    reversion: dict[Identifier, FiniteFloat] = Field(
+        default_factory=dict, description="believed no-deal outcome per issue id"
+    )
+    cost: FiniteFloat = Field(default=0.0, ge=0, description="cost of no deal, 0-1 utility")
+    salience: dict[Identifier, FiniteFloat] = Field(default_factory=dict)
+
+
+class Ratification(_WithEvidence):
+    """How a principal ratifies a deal at home."""
+
+    principal: Identifier
+    rule: Literal["veto_players", "quota", "referendum"] = "quota"
+    quota: FiniteFloat = Field(default=0.5, gt=0, le=1)
+    ratifiers: tuple[Ratifier, ...] = ()
+    audience_cost: FiniteFloat = Field(default=0.0, ge=0)
+    commitments: dict[Identifier, FiniteFloat] = Field(
+        default_factory=dict, description="public 'nothing beyond d' lines per issue id"
+    )
+
+
+class Uncertainty(_Frozen):
+    """A distribution on one uncertain input (models.md §7); interpreted by ``simulate``."""
+
+    target: str = Field(
+        description="what is uncertain, e.g. 'position', 'salience', 'capability', "
+        "'monthly_cost', 'drift', 'param:<model>.<name>'"
+    )
+    actor: str | None = Field(default=None, description="actor id, or '*' for all")
+    issue: str | None = Field(default=None, description="issue id, or '*' for all")
+    group: str | None = Field(default=None, description="name to group inputs for sensitivity")
+    distribution: Literal["normal", "uniform", "triangular", "discrete", "lognormal"]
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Scenario(_Frozen):
+    """A validated, immutable negotiation scenario."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    id: Identifier
+    name: str = Field(min_length=1)
+    description: str | None = None
+    view: str | None = Field(default=None, description="whose reading of events this encodes")
+    sources: tuple[Source, ...] = ()
+    issues: tuple[Issue, ...] = Field(min_length=1)
+    actors: tuple[Actor, ...] = Field(min_length=1)
+    stances: tuple[Stance, ...] = Field(min_length=1)
+    relations: tuple[Relation, ...] = ()
+    dynamics: tuple[Dynamics, ...] = ()
+    conflict: Conflict | None = None
+    events: tuple[Event, ...] = ()
+    ratification: tuple[Ratification, ...] = ()
+    uncertainty: tuple[Uncertainty, ...] = ()
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("meta")
+    @classmethod
+    def _meta_json(cls, v: dict[str, Any]) -> dict[str, Any]:
+        try:
+            json.dumps(v, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"meta must hold plain JSON values only ({exc})") from None
+        return v
+
+    @model_validator(mode="after")
+    def _cross_field(self) -> Scenario:
+        errors: list[str] = []
+
+        def dupes(kind: str, ids: list[str]) -> None:
+            seen: set[str] = set()
+            for i in ids:
+                if i in seen:
+                    errors.append(f"duplicate {kind} id {i!r}; ids must be unique")
+                seen.add(i)
+
+        dupes("issue", [i.id for i in self.issues])
+        dupes("actor", [a.id for a in self.actors])
+        dupes("source", [s.id for s in self.sources])
+        issues = {i.id: i for i in self.issues}
+        actors = {a.id: a for a in self.actors}
+        sources = {s.id for s in self.sources}
+
+        def check_evidence(where: str, ev: tuple[Evidence, ...]) -> None:
+            for e in ev:
+                if e.source not in sources:
+                    errors.append(f"{where}: evidence cites unknown source {e.source!r}; "
+                                  f"add it under 'sources' or fix the id")
+
+        for a in self.actors:
+            check_evidence(f"actor {a.id!r}", a.evidence)
+            if a.parent is not None and a.parent not in actors:
+                errors.append(f"actor {a.id!r}: unknown parent {a.parent!r}")
+        for i in self.issues:
+            check_evidence(f"issue {i.id!r}", i.evidence)
+        # parent chains must not loop
+        for a in self.actors:
+            seen = {a.id}
+            p = a.parent
+            while p is not None and p in actors:
+                if p in seen:
+                    errors.append(f"actor {a.id!r}: parent chain loops back through {p!r}")
+                    break
+                seen.add(p)
+                p = actors[p].parent
+
+        pairs: set[tuple[str, str]] = set()
+        stance_of: dict[tuple[str, str], Stance] = {}
+        for n, s in enumerate(self.stances):
+            where = f"stance #{n + 1} ({s.actor} on {s.issue})"
+            check_evidence(where, s.evidence)
+            if s.actor not in actors:
+                errors.append(f"{where}: unknown actor {s.actor!r}")
+            if s.issue not in issues:
+                errors.append(f"{where}: unknown issue {s.issue!r}")
+                continue
+            if (s.actor, s.issue) in pairs:
+                errors.append(f"{where}: duplicate stance; each actor has one stance per issue")
+            pairs.add((s.actor, s.issue))
+            stance_of[(s.actor, s.issue)] = s
+            iss = issues[s.issue]
+            lo, hi = iss.scale_min, iss.scale_max
+            if not lo <= s.position <= hi:
+                errors.append(f"{where}: position {s.position} outside the issue scale [{lo}, {hi}]")
+            for label, v in (("red_line", s.red_line),):
+                if v is not None and not lo <= v <= hi:
+                    errors.append(f"{where}: {label} {v} outside the issue scale [{lo}, {hi}]")
+            if s.acceptable is not None and not (lo <= s.acceptable[0] and s.acceptable[1] <= hi):
+                errors.append(f"{where}: acceptable range outside the issue scale [{lo}, {hi}]")
+
+        # factions share their parent's clout: together they cannot outweigh it
+        children: dict[str, list[Actor]] = {}
+        for a in self.actors:
+            if a.parent is not None and a.parent in actors:
+                children.setdefault(a.parent, []).append(a)
+        for parent_id, kids in children.items():
+            total = sum(k.capability for k in kids)
+            cap = actors[parent_id].capability
+            if total > cap * (1 + 1e-9):
+                errors.append(
+                    f"actor {parent_id!r}: its factions' capabilities sum to {total:g}, more "
+                    f"than the parent's {cap:g}; factions share their parent's clout"
+                )
+            # a faction cannot care about an issue its parent has declared irrelevant
+            for k in kids:
+                for iss_id in issues:
+                    ps, ks = stance_of.get((parent_id, iss_id)), stance_of.get((k.id, iss_id))
+                    if ps is not None and ks is not None and ps.salience == 0 and ks.salience > 0:
+                        errors.append(
+                            f"stance {k.id} on {iss_id}: faction salience {ks.salience:g} > 0 "
+                            f"while its parent {parent_id!r} gives the issue salience 0"
+                        )
+
+        for n, r in enumerate(self.relations):
+            check_evidence(f"relation #{n + 1}", r.evidence)
+            for end in (r.source, r.target):
+                if end not in actors:
+                    errors.append(f"relation #{n + 1} ({r.kind}): unknown actor {end!r}")
+            if r.source == r.target:
+                errors.append(f"relation #{n + 1}: an actor cannot relate to itself")
+        dyn_ids = [d.actor for d in self.dynamics]
+        dupes("dynamics actor", dyn_ids)
+        for d in self.dynamics:
+            check_evidence(f"dynamics of {d.actor!r}", d.evidence)
+            if d.actor not in actors:
+                errors.append(f"dynamics: unknown actor {d.actor!r}")
+        if self.conflict is not None:
+            c = self.conflict
+            check_evidence("conflict", c.evidence)
+            if c.issue not in issues:
+                errors.append(f"conflict: unknown issue {c.issue!r}")
+            else:
+                iss = issues[c.issue]
+                if not iss.scale_min <= c.front_line <= iss.scale_max:
+                    errors.append(f"conflict: front_line {c.front_line} outside the scale of "
+                                  f"{c.issue!r} [{iss.scale_min}, {iss.scale_max}]")
+            for side in c.sides:
+                if side not in actors:
+                    errors.append(f"conflict: unknown side {side!r}")
+        for e in self.events:
+            if e.actor is not None and e.actor not in actors:
+                errors.append(f"event at month {e.month}: unknown actor {e.actor!r}")
+        dupes("ratification principal", [r.principal for r in self.ratification])
+        for r in self.ratification:
+            if r.principal not in actors:
+                errors.append(f"ratification: unknown principal {r.principal!r}")
+            for k in r.ratifiers:
+                for iss_id in (*k.ideal, *k.reversion, *k.salience):
+                    if iss_id not in issues:
+                        errors.append(f"ratifier {k.id!r} of {r.principal!r}: unknown issue "
+                                      f"{iss_id!r}")
+            for iss_id in r.commitments:
+                if iss_id not in issues:
+                    errors.append(f"ratification of {r.principal!r}: commitment on unknown issue "
+                                  f"{iss_id!r}")
+        for u in self.uncertainty:
+            if u.actor not in (None, "*") and u.actor not in actors:
+                errors.append(f"uncertainty on {u.target}: unknown actor {u.actor!r}")
+            if u.issue not in (None, "*") and u.issue not in issues:
+                errors.append(f"uncertainty on {u.target}: unknown issue {u.issue!r}")
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
+
+    # -- convenience lookups -------------------------------------------------------------
+    def issue(self, issue_id: str) -> Issue:
+        for i in self.issues:
+            if i.id == issue_id:
+                return i
+        raise KeyError(f"unknown issue {issue_id!r}; known: {', '.join(self.issue_ids)}")
+
+    def actor(self, actor_id: str) -> Actor:
+        for a in self.actors:
+            if a.id == actor_id:
+                return a
+        raise KeyError(f"unknown actor {actor_id!r}; known: {', '.join(self.actor_ids)}")
+
+    def stance(self, actor_id: str, issue_id: str) -> Stance | None:
+        for s in self.stances:
+            if s.actor == actor_id and s.issue == issue_id:
+                return s
+        return None
+
+    @property
+    def issue_ids(self) -> tuple[str, ...]:
+        return tuple(i.id for i in self.issues)
+
+    @property
+    def actor_ids(self) -> tuple[str, ...]:
+        return tuple(a.id for a in self.actors)
+
+    def content_hash(self) -> str:
+        """SHA-256 of the canonical JSON form: the scenario's identity in provenance."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(payload.encode()).hexdigest()
