@@ -7,6 +7,7 @@ purpose (:class:`~detente.errors.DetenteError`) print one line and exit with cod
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import typer
@@ -47,12 +48,21 @@ def main(argv: list[str] | None = None) -> int:
     except DetenteError as exc:
         from rich.console import Console
 
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False,
-                                   soft_wrap=True, markup=True)
+        Console(stderr=True).print(f"error: {exc}", highlight=False, soft_wrap=True,
+                                   markup=False)
         return 2
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
+    except Exception as exc:  # a bug, not bad input: say so, keep the trace behind a switch
+        if os.environ.get("DETENTE_DEBUG"):
+            raise
+        from rich.console import Console
+
+        Console(stderr=True).print(
+            f"internal error ({type(exc).__name__}): {exc}\nThis is a bug in detente; please "
+            "report it. Set DETENTE_DEBUG=1 to see the traceback.", markup=False)
+        return 1
     return 0
 
 

@@ -2,14 +2,334 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import math
+import warnings
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from detente.errors import DetenteError, InputFileError, ModelError, NotConvergedWarning
+
+DEFAULT_SCENARIO = "ukraine-2025"
+
+ScenarioArg = Annotated[
+    str | None,
+    typer.Argument(help="A scenario file (YAML, CSV table, KTAB CSV/XML, Decide, DEU#issue) "
+                   "or a bundled scenario name. Default: ukraine-2025."),
+]
 
 
-def register(app: typer.Typer) -> None:
+def parse_sets(sets: list[str] | None) -> dict[str, dict[str, Any]]:
+    """``["expected_utility.Q=0.5"]`` -> ``{"expected_utility": {"Q": 0.5}}``."""
+    import yaml
+
+    out: dict[str, dict[str, Any]] = {}
+    for item in sets or []:
+        key, eq, raw = item.partition("=")
+        model, dot, param = key.partition(".")
+        if not eq or not dot or not model or not param:
+            raise DetenteError(f"--set {item!r}: expected NAME.PARAM=VALUE, e.g. "
+                               f"--set expected_utility.Q=0.5")
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            value = raw
+        out.setdefault(model.strip(), {})[param.strip()] = value
+    return out
+
+
+def load(scenario: str | None):
+    from detente.scenario.load import load_scenario
+
+    return load_scenario(scenario or DEFAULT_SCENARIO)
+
+
+def build_models(names: list[str] | None, sets: dict[str, dict[str, Any]]):
+    from detente.models.registry import available_models, get_model
+
+    chosen = names or available_models()
+    for name in sets:
+        if name not in chosen:
+            raise DetenteError(f"--set for model {name!r}, which is not being run; add "
+                               f"--model {name} or fix the name")
+    return [get_model(n, **sets.get(n, {})) for n in chosen], bool(names)
+
+
+def run_models(scenario, models, explicit: bool, seed: int | None):
+    """Run every model; on the default all-model run, models that cannot handle the scenario
+    are skipped with a note instead of failing the command."""
+    forecasts, skipped = [], []
+    for model in models:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotConvergedWarning)
+            try:
+                forecasts.append(model.forecast(scenario, rng=seed))
+            except ModelError as exc:
+                if explicit:
+                    raise
+                skipped.append((model.name, str(exc)))
+    return forecasts, skipped
+
+
+def _label(scenario, issue_id: str, value: float) -> str:
+    return scenario.issue(issue_id).label_for(value)
+
+
+def render_table(console: Console, scenario, forecasts, skipped) -> None:
+    console.print(f"[bold]{scenario.name}[/] ({scenario.id})", highlight=False)
+    if scenario.view:
+        console.print(f"[dim]view: {scenario.view}[/]", highlight=False)
+    for k, issue in enumerate(scenario.issues):
+        t = Table(title=f"{issue.name} [{issue.scale_min:g}-{issue.scale_max:g}"
+                        f"{' ' + issue.units if issue.units else ''}]",
+                  title_justify="left", show_edge=False, pad_edge=False)
+        t.add_column("model")
+        t.add_column("forecast", justify="right")
+        t.add_column("nearest anchor")
+        t.add_column("rounds", justify="right")
+        t.add_column("converged")
+        for f in forecasts:
+            v = float(f.outcome[k])
+            t.add_row(f.model, f"{v:.2f}", _label(scenario, issue.id, v), str(int(f.rounds[k])),
+                      "yes" if f.converged[k] else "[yellow]no[/]")
+        console.print(t)
+        if issue.anchors:
+            console.print("  anchors: " + "; ".join(f"{a.value:g} = {a.label}"
+                                                     for a in issue.anchors), highlight=False)
+        console.print()
+    for name, why in skipped:
+        console.print(f"[yellow]skipped {name}[/]: {why}", highlight=False)
+    console.print("[bold]Summary[/]")
+    for line in summary_lines(scenario, forecasts):
+        console.print(f"- {line}", highlight=False)
+
+
+def summary_lines(scenario, forecasts) -> list[str]:
+    """One plain-language line per issue: the spread across models and the benchmark."""
+    lines = []
+    for k, issue in enumerate(scenario.issues):
+        vals = [(float(f.outcome[k]), f.model) for f in forecasts
+                if math.isfinite(float(f.outcome[k]))]
+        if not vals:
+            continue
+        lo, hi = min(vals), max(vals)
+        bench = next((v for v, m in vals if m == "compromise"), None)
+        spread = (hi[0] - lo[0]) / issue.width * 100
+        s = f"{issue.name}: "
+        if bench is not None:
+            s += f"the compromise benchmark lands at {bench:.1f} ({_label(scenario, issue.id, bench)})"
+        else:
+            s += f"models land between {lo[0]:.1f} and {hi[0]:.1f}"
+        if len(vals) > 1:
+            agree = "models broadly agree" if spread < 10 else (
+                "models disagree" if spread < 30 else "models disagree sharply")
+            s += (f"; {agree}: from {lo[0]:.1f} ({lo[1]}) to {hi[0]:.1f} ({hi[1]}), "
+                  f"{spread:.0f}% of the scale")
+        unconverged = [f.model for f in forecasts if not f.converged[k]]
+        if unconverged:
+            s += f"; no convergence in {', '.join(unconverged)}"
+        lines.append(s + ".")
+    return lines
+
+
+def run_payload(scenario, forecasts, skipped, seed) -> dict[str, Any]:
+    from detente import __version__
+
+    return {
+        "scenario": {"id": scenario.id, "name": scenario.name, "hash": scenario.content_hash()},
+        "forecasts": [row for f in forecasts for row in f.forecast_rows()],
+        "skipped": [{"model": m, "reason": r} for m, r in skipped],
+        "provenance": {
+            "version": __version__,
+            "seed": seed,
+            "models": [f.provenance.to_dict() for f in forecasts],
+        },
+    }
+
+
+def write_positions(path: Path, forecasts) -> None:
+    from detente.atomic import atomic_write_text
+
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, ["model", "round", "actor", "issue", "position"], lineterminator="\n")
+    w.writeheader()
+    for f in forecasts:
+        w.writerows(f.tidy())
+    atomic_write_text(path, buf.getvalue())
+
+
+def register(app: typer.Typer) -> None:  # noqa: C901 - one place for the core commands
+    @app.command("run")
+    def run_cmd(
+        scenario: ScenarioArg = None,
+        model: Annotated[list[str] | None, typer.Option(
+            "--model", "-m", help="Model to run (repeat for several). Default: every model.")
+        ] = None,
+        set_: Annotated[list[str] | None, typer.Option(
+            "--set", help="Model parameter NAME.PARAM=VALUE, e.g. expected_utility.Q=0.5")
+        ] = None,
+        fmt: Annotated[str, typer.Option("--format", "-f",
+                                         help="table, json or csv")] = "table",
+        positions: Annotated[Path | None, typer.Option(
+            "--positions", help="Write every model's per-round positions to this CSV")] = None,
+        seed: Annotated[int | None, typer.Option(help="Seed for stochastic models")] = 0,
+    ) -> None:
+        """Forecast where the talks land, with several models side by side.
+
+        Examples:
+
+          detente run                                  # bundled ukraine-2025, every model
+
+          detente run my.yaml -m compromise -m expected_utility --set expected_utility.Q=0.5
+
+          detente run ktab.csv --format json --positions rounds.csv
+        """
+        if fmt not in ("table", "json", "csv"):
+            raise DetenteError(f"--format {fmt!r}: choose table, json or csv")
+        sc = load(scenario)
+        models, explicit = build_models(model, parse_sets(set_))
+        forecasts, skipped = run_models(sc, models, explicit, seed)
+        if not forecasts:
+            raise ModelError("no model could run on this scenario: " +
+                             "; ".join(f"{m}: {r}" for m, r in skipped))
+        if positions is not None:
+            write_positions(positions, forecasts)
+        console = Console()
+        if fmt == "json":
+            typer.echo(json.dumps(run_payload(sc, forecasts, skipped, seed), indent=2))
+        elif fmt == "csv":
+            buf = io.StringIO()
+            w = csv.DictWriter(buf, ["model", "issue", "outcome", "rounds", "converged"],
+                               lineterminator="\n")
+            w.writeheader()
+            for f in forecasts:
+                w.writerows(f.forecast_rows())
+            typer.echo(buf.getvalue(), nl=False)
+        else:
+            render_table(console, sc, forecasts, skipped)
+
+    @app.command("validate")
+    def validate_cmd(
+        file: Annotated[str, typer.Argument(help="Scenario file or bundled name")],
+    ) -> None:
+        """Check a scenario file; prints a one-line verdict or the first problem.
+
+        Example: detente validate my-scenario.yaml
+        """
+        sc = load(file)
+        typer.echo(f"ok: {file}: {sc.id}: {len(sc.actors)} actors, {len(sc.issues)} issues, "
+                   f"{len(sc.stances)} stances")
+
     @app.command("models")
     def models_cmd() -> None:
-        """List the registered models.\n\nExample: detente models"""
-        from detente.models.registry import available_models
+        """List the registered models with their parameters.
 
+        Example: detente models
+        """
+        from detente.models.registry import available_models, get_model_class
+
+        t = Table(show_edge=False)
+        t.add_column("model")
+        t.add_column("what it does")
+        t.add_column("parameters (defaults)")
+        t.add_column("presets")
         for name in available_models():
-            typer.echo(name)
+            try:
+                cls = get_model_class(name)
+            except Exception as exc:  # a broken plugin must not hide the others
+                t.add_row(name, f"[red]cannot load: {exc}[/]", "", "")
+                continue
+            params = ", ".join(f"{k}={v.default!r}" for k, v in cls.Params.model_fields.items())
+            t.add_row(name, cls.summary or (cls.__doc__ or "").strip().split("\n")[0],
+                      params, ", ".join(cls.presets))
+        Console(width=200).print(t)
+
+    @app.command("schema")
+    def schema_cmd(
+        what: Annotated[str, typer.Argument(help="scenario or run-output")] = "scenario",
+        output: Annotated[Path | None, typer.Option("-o", "--output",
+                                                    help="Write to a file")] = None,
+    ) -> None:
+        """Print the JSON Schema of scenario files or of `run --format json` output.
+
+        Examples: detente schema > scenario.schema.json ; detente schema run-output
+        """
+        from detente.cli.output import run_output_schema
+        from detente.scenario.schema import Scenario
+
+        if what == "scenario":
+            schema = Scenario.model_json_schema()
+        elif what == "run-output":
+            schema = run_output_schema()
+        else:
+            raise DetenteError(f"schema {what!r}: choose 'scenario' or 'run-output'")
+        text = json.dumps(schema, indent=2)
+        if output:
+            from detente.atomic import atomic_write_text
+
+            atomic_write_text(output, text + "\n")
+        else:
+            typer.echo(text)
+
+    @app.command("convert")
+    def convert_cmd(
+        src: Annotated[str, typer.Argument(help="Input: any readable scenario format")],
+        dst: Annotated[Path, typer.Argument(help="Output: .yaml, .json or .csv (wide table)")],
+        force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file")
+                         ] = False,
+    ) -> None:
+        """Convert a scenario between formats (KTAB, Decide, DEU, table -> YAML, ...).
+
+        Examples:
+
+          detente convert dummyData_3Dim.csv dummy.yaml
+
+          detente convert ukraine-2025 ukraine.csv
+        """
+        from detente.scenario.formats import write_any
+
+        if dst.exists() and not force:
+            raise InputFileError(str(dst), "already exists", fix="pass --force to overwrite")
+        sc = load(src)
+        write_any(sc, dst)
+        typer.echo(f"wrote {dst} ({sc.id}: {len(sc.actors)} actors, {len(sc.issues)} issues)")
+
+    @app.command("explain")
+    def explain_cmd(
+        scenario: ScenarioArg = None,
+        model: Annotated[str, typer.Option("--model", "-m")] = "expected_utility",
+        actor: Annotated[str, typer.Option("--actor", "-a", help="Actor id")] = "",
+        issue: Annotated[str | None, typer.Option("--issue", "-i", help="Issue id")] = None,
+        set_: Annotated[list[str] | None, typer.Option("--set")] = None,
+        seed: Annotated[int | None, typer.Option()] = 0,
+    ) -> None:
+        """Say why an actor moved, round by round.
+
+        Example: detente explain ukraine-2025 --model expected_utility --actor ru-kremlin
+        """
+        from detente.models.explain import explain_lines
+        from detente.models.registry import get_model
+
+        sc = load(scenario)
+        if not actor:
+            raise DetenteError(f"--actor is required; actors: {', '.join(sc.actor_ids)}")
+        if actor not in sc.actor_ids:
+            raise DetenteError(f"--actor {actor!r}: unknown actor; actors: "
+                               f"{', '.join(sc.actor_ids)}")
+        if issue is not None and issue not in sc.issue_ids:
+            raise DetenteError(f"--issue {issue!r}: unknown issue; issues: "
+                               f"{', '.join(sc.issue_ids)}")
+        sets = parse_sets(set_)
+        m = get_model(model, **sets.get(model, {}))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotConvergedWarning)
+            f = m.forecast(sc, rng=seed)
+        Console().print(f"[bold]{actor}[/] under {model} on {sc.id}:", highlight=False)
+        for line in explain_lines(f, actor, issue):
+            typer.echo(line)

@@ -43,6 +43,7 @@ __all__ = [
     "Stance",
     "Uncertainty",
     "SCHEMA_VERSION",
+    "cross_field_errors",
 ]
 
 SCHEMA_VERSION = 1
@@ -323,141 +324,9 @@ class Scenario(_Frozen):
 
     @model_validator(mode="after")
     def _cross_field(self) -> Scenario:
-        errors: list[str] = []
-
-        def dupes(kind: str, ids: list[str]) -> None:
-            seen: set[str] = set()
-            for i in ids:
-                if i in seen:
-                    errors.append(f"duplicate {kind} id {i!r}; ids must be unique")
-                seen.add(i)
-
-        dupes("issue", [i.id for i in self.issues])
-        dupes("actor", [a.id for a in self.actors])
-        dupes("source", [s.id for s in self.sources])
-        issues = {i.id: i for i in self.issues}
-        actors = {a.id: a for a in self.actors}
-        sources = {s.id for s in self.sources}
-
-        def check_evidence(where: str, ev: tuple[Evidence, ...]) -> None:
-            for e in ev:
-                if e.source not in sources:
-                    errors.append(f"{where}: evidence cites unknown source {e.source!r}; "
-                                  f"add it under 'sources' or fix the id")
-
-        for a in self.actors:
-            check_evidence(f"actor {a.id!r}", a.evidence)
-            if a.parent is not None and a.parent not in actors:
-                errors.append(f"actor {a.id!r}: unknown parent {a.parent!r}")
-        for i in self.issues:
-            check_evidence(f"issue {i.id!r}", i.evidence)
-        # parent chains must not loop
-        for a in self.actors:
-            seen = {a.id}
-            p = a.parent
-            while p is not None and p in actors:
-                if p in seen:
-                    errors.append(f"actor {a.id!r}: parent chain loops back through {p!r}")
-                    break
-                seen.add(p)
-                p = actors[p].parent
-
-        pairs: set[tuple[str, str]] = set()
-        stance_of: dict[tuple[str, str], Stance] = {}
-        for n, s in enumerate(self.stances):
-            where = f"stance #{n + 1} ({s.actor} on {s.issue})"
-            check_evidence(where, s.evidence)
-            if s.actor not in actors:
-                errors.append(f"{where}: unknown actor {s.actor!r}")
-            if s.issue not in issues:
-                errors.append(f"{where}: unknown issue {s.issue!r}")
-                continue
-            if (s.actor, s.issue) in pairs:
-                errors.append(f"{where}: duplicate stance; each actor has one stance per issue")
-            pairs.add((s.actor, s.issue))
-            stance_of[(s.actor, s.issue)] = s
-            iss = issues[s.issue]
-            lo, hi = iss.scale_min, iss.scale_max
-            if not lo <= s.position <= hi:
-                errors.append(f"{where}: position {s.position} outside the issue scale [{lo}, {hi}]")
-            for label, v in (("red_line", s.red_line),):
-                if v is not None and not lo <= v <= hi:
-                    errors.append(f"{where}: {label} {v} outside the issue scale [{lo}, {hi}]")
-            if s.acceptable is not None and not (lo <= s.acceptable[0] and s.acceptable[1] <= hi):
-                errors.append(f"{where}: acceptable range outside the issue scale [{lo}, {hi}]")
-
-        # factions share their parent's clout: together they cannot outweigh it
-        children: dict[str, list[Actor]] = {}
-        for a in self.actors:
-            if a.parent is not None and a.parent in actors:
-                children.setdefault(a.parent, []).append(a)
-        for parent_id, kids in children.items():
-            total = sum(k.capability for k in kids)
-            cap = actors[parent_id].capability
-            if total > cap * (1 + 1e-9):
-                errors.append(
-                    f"actor {parent_id!r}: its factions' capabilities sum to {total:g}, more "
-                    f"than the parent's {cap:g}; factions share their parent's clout"
-                )
-            # a faction cannot care about an issue its parent has declared irrelevant
-            for k in kids:
-                for iss_id in issues:
-                    ps, ks = stance_of.get((parent_id, iss_id)), stance_of.get((k.id, iss_id))
-                    if ps is not None and ks is not None and ps.salience == 0 and ks.salience > 0:
-                        errors.append(
-                            f"stance {k.id} on {iss_id}: faction salience {ks.salience:g} > 0 "
-                            f"while its parent {parent_id!r} gives the issue salience 0"
-                        )
-
-        for n, r in enumerate(self.relations):
-            check_evidence(f"relation #{n + 1}", r.evidence)
-            for end in (r.source, r.target):
-                if end not in actors:
-                    errors.append(f"relation #{n + 1} ({r.kind}): unknown actor {end!r}")
-            if r.source == r.target:
-                errors.append(f"relation #{n + 1}: an actor cannot relate to itself")
-        dyn_ids = [d.actor for d in self.dynamics]
-        dupes("dynamics actor", dyn_ids)
-        for d in self.dynamics:
-            check_evidence(f"dynamics of {d.actor!r}", d.evidence)
-            if d.actor not in actors:
-                errors.append(f"dynamics: unknown actor {d.actor!r}")
-        if self.conflict is not None:
-            c = self.conflict
-            check_evidence("conflict", c.evidence)
-            if c.issue not in issues:
-                errors.append(f"conflict: unknown issue {c.issue!r}")
-            else:
-                iss = issues[c.issue]
-                if not iss.scale_min <= c.front_line <= iss.scale_max:
-                    errors.append(f"conflict: front_line {c.front_line} outside the scale of "
-                                  f"{c.issue!r} [{iss.scale_min}, {iss.scale_max}]")
-            for side in c.sides:
-                if side not in actors:
-                    errors.append(f"conflict: unknown side {side!r}")
-        for e in self.events:
-            if e.actor is not None and e.actor not in actors:
-                errors.append(f"event at month {e.month}: unknown actor {e.actor!r}")
-        dupes("ratification principal", [r.principal for r in self.ratification])
-        for r in self.ratification:
-            if r.principal not in actors:
-                errors.append(f"ratification: unknown principal {r.principal!r}")
-            for k in r.ratifiers:
-                for iss_id in (*k.ideal, *k.reversion, *k.salience):
-                    if iss_id not in issues:
-                        errors.append(f"ratifier {k.id!r} of {r.principal!r}: unknown issue "
-                                      f"{iss_id!r}")
-            for iss_id in r.commitments:
-                if iss_id not in issues:
-                    errors.append(f"ratification of {r.principal!r}: commitment on unknown issue "
-                                  f"{iss_id!r}")
-        for u in self.uncertainty:
-            if u.actor not in (None, "*") and u.actor not in actors:
-                errors.append(f"uncertainty on {u.target}: unknown actor {u.actor!r}")
-            if u.issue not in (None, "*") and u.issue not in issues:
-                errors.append(f"uncertainty on {u.target}: unknown issue {u.issue!r}")
+        errors = cross_field_errors(self)
         if errors:
-            raise ValueError("; ".join(errors))
+            raise ValueError(" | ".join(f"{path}: {msg}" for path, msg in errors))
         return self
 
     # -- convenience lookups -------------------------------------------------------------
@@ -491,3 +360,146 @@ class Scenario(_Frozen):
         """SHA-256 of the canonical JSON form: the scenario's identity in provenance."""
         payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def cross_field_errors(sc: Scenario) -> list[tuple[str, str]]:
+    """Rules that span fields, as ``(path, message)`` pairs; paths look like
+    ``stances[3].actor`` (0-based) so file readers can point at the line."""
+    errors: list[tuple[str, str]] = []
+    err = errors.append
+
+    def dupes(field: str, ids: list[str], key: str = "id") -> None:
+        seen: set[str] = set()
+        for n, i in enumerate(ids):
+            if i in seen:
+                err((f"{field}[{n}].{key}", f"duplicate id {i!r}; ids must be unique"))
+            seen.add(i)
+
+    dupes("issues", [i.id for i in sc.issues])
+    dupes("actors", [a.id for a in sc.actors])
+    dupes("sources", [s.id for s in sc.sources])
+    issues = {i.id: i for i in sc.issues}
+    actors = {a.id: a for a in sc.actors}
+    sources = {s.id for s in sc.sources}
+
+    def check_evidence(path: str, ev: tuple[Evidence, ...]) -> None:
+        for n, e in enumerate(ev):
+            if e.source not in sources:
+                err((f"{path}.evidence[{n}].source",
+                     f"unknown source {e.source!r}; declare it under 'sources' or fix the id"))
+
+    def known_actor(path: str, actor_id: str | None, what: str = "actor") -> None:
+        if actor_id is not None and actor_id not in actors:
+            err((path, f"unknown {what} {actor_id!r}; declared actors: "
+                       f"{', '.join(sorted(actors)) or '(none)'}"))
+
+    def known_issue(path: str, issue_id: str) -> bool:
+        if issue_id not in issues:
+            err((path, f"unknown issue {issue_id!r}; declared issues: "
+                       f"{', '.join(sorted(issues)) or '(none)'}"))
+            return False
+        return True
+
+    for n, a in enumerate(sc.actors):
+        check_evidence(f"actors[{n}]", a.evidence)
+        known_actor(f"actors[{n}].parent", a.parent, "parent")
+        seen = {a.id}
+        p = a.parent
+        while p is not None and p in actors:
+            if p in seen:
+                err((f"actors[{n}].parent", f"parent chain of {a.id!r} loops back through {p!r}"))
+                break
+            seen.add(p)
+            p = actors[p].parent
+    for n, i in enumerate(sc.issues):
+        check_evidence(f"issues[{n}]", i.evidence)
+
+    pairs: set[tuple[str, str]] = set()
+    stance_of: dict[tuple[str, str], Stance] = {}
+    for n, s in enumerate(sc.stances):
+        path = f"stances[{n}]"
+        check_evidence(path, s.evidence)
+        known_actor(f"{path}.actor", s.actor)
+        if not known_issue(f"{path}.issue", s.issue):
+            continue
+        if (s.actor, s.issue) in pairs:
+            err((f"{path}.issue", f"second stance of {s.actor!r} on {s.issue!r}; keep one"))
+        pairs.add((s.actor, s.issue))
+        stance_of[(s.actor, s.issue)] = s
+        iss = issues[s.issue]
+        lo, hi = iss.scale_min, iss.scale_max
+        if not lo <= s.position <= hi:
+            err((f"{path}.position", f"{s.position:g} lies outside the scale of {s.issue!r} "
+                                     f"[{lo:g}, {hi:g}]; use a value inside it"))
+        if s.red_line is not None and not lo <= s.red_line <= hi:
+            err((f"{path}.red_line", f"{s.red_line:g} lies outside the scale [{lo:g}, {hi:g}]"))
+        if s.acceptable is not None and not (lo <= s.acceptable[0] and s.acceptable[1] <= hi):
+            err((f"{path}.acceptable", f"range lies outside the scale [{lo:g}, {hi:g}]"))
+
+    children: dict[str, list[Actor]] = {}
+    for a in sc.actors:
+        if a.parent is not None and a.parent in actors:
+            children.setdefault(a.parent, []).append(a)
+    index = {a.id: n for n, a in enumerate(sc.actors)}
+    for parent_id, kids in children.items():
+        total = sum(k.capability for k in kids)
+        cap = actors[parent_id].capability
+        if total > cap * (1 + 1e-9):
+            err((f"actors[{index[parent_id]}].capability",
+                 f"the factions of {parent_id!r} have capabilities summing to {total:g}, more "
+                 f"than its own {cap:g}; factions share their parent's clout, so raise the "
+                 f"parent's capability or lower the factions'"))
+        for k in kids:
+            for iss_id in issues:
+                ps, ks = stance_of.get((parent_id, iss_id)), stance_of.get((k.id, iss_id))
+                if ps is not None and ks is not None and ps.salience == 0 and ks.salience > 0:
+                    n = sc.stances.index(ks)
+                    err((f"stances[{n}].salience",
+                         f"faction {k.id!r} gives {iss_id!r} salience {ks.salience:g} while its "
+                         f"parent {parent_id!r} gives it 0; a faction cannot care about an issue "
+                         f"its parent has declared irrelevant"))
+
+    for n, r in enumerate(sc.relations):
+        check_evidence(f"relations[{n}]", r.evidence)
+        known_actor(f"relations[{n}].source", r.source)
+        known_actor(f"relations[{n}].target", r.target)
+        if r.source == r.target:
+            err((f"relations[{n}].target", "an actor cannot relate to itself"))
+    seen_dyn: set[str] = set()
+    for n, d in enumerate(sc.dynamics):
+        check_evidence(f"dynamics[{n}]", d.evidence)
+        known_actor(f"dynamics[{n}].actor", d.actor)
+        if d.actor in seen_dyn:
+            err((f"dynamics[{n}].actor", f"second dynamics entry for {d.actor!r}; keep one"))
+        seen_dyn.add(d.actor)
+    if sc.conflict is not None:
+        c = sc.conflict
+        check_evidence("conflict", c.evidence)
+        if known_issue("conflict.issue", c.issue):
+            iss = issues[c.issue]
+            if not iss.scale_min <= c.front_line <= iss.scale_max:
+                err(("conflict.front_line", f"{c.front_line:g} lies outside the scale of "
+                     f"{c.issue!r} [{iss.scale_min:g}, {iss.scale_max:g}]"))
+        for k, side in enumerate(c.sides):
+            known_actor(f"conflict.sides[{k}]", side, "side")
+    for n, e in enumerate(sc.events):
+        check_evidence(f"events[{n}]", e.evidence)
+        known_actor(f"events[{n}].actor", e.actor)
+    seen_p: set[str] = set()
+    for n, r in enumerate(sc.ratification):
+        known_actor(f"ratification[{n}].principal", r.principal, "principal")
+        if r.principal in seen_p:
+            err((f"ratification[{n}].principal", f"second block for {r.principal!r}; keep one"))
+        seen_p.add(r.principal)
+        for m, k in enumerate(r.ratifiers):
+            for field in ("ideal", "reversion", "salience"):
+                for iss_id in getattr(k, field):
+                    known_issue(f"ratification[{n}].ratifiers[{m}].{field}", iss_id)
+        for iss_id in r.commitments:
+            known_issue(f"ratification[{n}].commitments", iss_id)
+    for n, u in enumerate(sc.uncertainty):
+        if u.actor not in (None, "*"):
+            known_actor(f"uncertainty[{n}].actor", u.actor)
+        if u.issue not in (None, "*"):
+            known_issue(f"uncertainty[{n}].issue", u.issue)
+    return errors
