@@ -130,13 +130,22 @@ class Issue(_WithEvidence):
         return self.scale_max - self.scale_min
 
     def label_for(self, value: float) -> str:
-        """The nearest anchor's label, e.g. '~ Kharkiv returned' for a value near it."""
+        """Describe ``value`` in the issue's anchor words: the anchor itself, '~ anchor' when
+        within 10% of the scale width of one, else 'between A and B'."""
         if not self.anchors:
             return ""
-        nearest = min(self.anchors, key=lambda a: abs(a.value - value))
-        if math.isclose(nearest.value, value, abs_tol=1e-9 * max(1.0, self.width)):
+        ordered = sorted(self.anchors, key=lambda a: a.value)
+        nearest = min(ordered, key=lambda a: abs(a.value - value))
+        gap = abs(nearest.value - value)
+        if gap <= 1e-9 * max(1.0, self.width):
             return nearest.label
-        return f"~ {nearest.label}"
+        if gap <= 0.1 * self.width:
+            return f"~ {nearest.label}"
+        below = [a for a in ordered if a.value < value]
+        above = [a for a in ordered if a.value > value]
+        if below and above:
+            return f"between {below[-1].label} and {above[0].label}"
+        return f"beyond {nearest.label}"
 
 
 class Actor(_WithEvidence):
