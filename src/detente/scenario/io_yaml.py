@@ -230,10 +230,16 @@ def read_yaml(path: str | Path) -> Scenario:
     return scenario_from_data(data, str(p), node)
 
 
+_LAST = ("evidence", "note")
+
+
 def _clean(value: Any) -> Any:
+    """Drop null and empty fields; put evidence and notes after the values they support."""
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()
-                if v is not None and not (isinstance(v, (list, dict)) and not v)}
+        keys = [k for k in value if k not in _LAST] + [k for k in _LAST if k in value]
+        return {k: _clean(value[k]) for k in keys
+                if value[k] is not None and not (isinstance(value[k], (list, dict))
+                                                 and not value[k])}
     if isinstance(value, list):
         return [_clean(v) for v in value]
     return value
