@@ -53,7 +53,7 @@ def _num(value: str, path: str, line: int, field: str) -> float:
 
 def _unsafe(s: str) -> str:
     """Undo :func:`_safe`'s quote prefix."""
-    return s[1:] if len(s) > 1 and s[0] == "'" and s[1] in "=+-@\t\r" else s
+    return s[1:] if len(s) > 1 and s[0] == "'" and s[1] in "=+-@\t\r'" else s
 
 
 def read_table_text(text: str, path: str = "<table>", default_id: str = "table") -> Scenario:
@@ -195,6 +195,8 @@ def _safe(value: Any) -> str:
     """A CSV cell a spreadsheet shows as text: leading = + - @ tab/CR get a quote prefix
     unless the cell is a plain number."""
     s = "" if value is None else (repr(value) if isinstance(value, float) else str(value))
+    if s.startswith("'"):
+        return "'" + s
     if s and s[0] in "=+-@\t\r":
         try:
             float(s)

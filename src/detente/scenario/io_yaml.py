@@ -7,6 +7,7 @@ the line they sit on. Duplicate keys, which plain PyYAML silently overwrites, ar
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from pathlib import Path
@@ -67,10 +68,11 @@ def read_text_checked(path: Path, *, what: str = "scenario file") -> str:
             f"{MAX_FILE_BYTES / 1e6:.0f} MB", fix="split the file or remove unused content")
     raw = p.read_bytes()
     if not raw.strip():
-        raise InputFileError(str(p), "file is empty", fix=f"write a {what} into it "
+        raise InputFileError(str(p), "file is empty", line=1, fix=f"write a {what} into it "
                              "(see `detente schema` and the bundled examples)")
     if b"\x00" in raw:
-        raise InputFileError(str(p), "file is binary, not text",
+        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        raise InputFileError(str(p), "file is binary, not text", line=line,
                              fix=f"give a text {what} (YAML, CSV or XML)")
     try:
         return raw.decode("utf-8-sig")
@@ -121,18 +123,26 @@ def load_yaml_text(text: str, source: str = "<yaml>") -> tuple[Any, yaml.Node | 
     """Parse YAML safely; returns the data and its node tree (for line numbers)."""
     node = _compose(text, source)
     if node is None:
-        raise InputFileError(source, "document is empty", fix="write a scenario mapping")
+        raise InputFileError(source, "document holds no data (only comments or blank lines)",
+                             line=1, fix="write a scenario mapping: id, name, issues, actors, "
+                             "stances")
     loader = _Loader(text)
     try:
         data = loader.construct_document(node)
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or str(exc)
+        fix = "correct the mapping"
         if "could not determine a constructor" in problem:
-            problem = (f"YAML tag not allowed ({problem.split('tag')[-1].strip()}); detente "
-                       f"reads plain data only")
+            tag = re.search(r"tag:yaml\.org,2002:(\S+?)'?$", problem)
+            shown = f"!!{tag.group(1)}" if tag else problem.split("tag")[-1].strip(" '")
+            problem = f"YAML tag {shown} is not allowed; detente reads plain data only"
+            fix = "remove the tag and write plain values"
+        elif problem.startswith("duplicate key"):
+            problem, _, fix = problem.partition("; ")
+            fix = fix or "keep one"
         raise InputFileError(source, problem, line=mark.line + 1 if mark else None,
-                             fix="remove the tag and write plain values") from None
+                             fix=fix) from None
     finally:
         loader.dispose()
     return data, node
@@ -193,6 +203,8 @@ def scenario_from_data(data: Any, source: str = "<data>", node: yaml.Node | None
 
 def _first_error(exc: ValidationError, source: str, node: yaml.Node | None) -> InputFileError:
     errs = exc.errors()
+    # a misspelt key explains the 'missing' error next to it: report the misspelling first
+    errs.sort(key=lambda e: e["type"] != "extra_forbidden")
     e = errs[0]
     loc = tuple(e["loc"])
     msg = e["msg"]
@@ -207,10 +219,20 @@ def _first_error(exc: ValidationError, source: str, node: yaml.Node | None) -> I
             full = loc + sub
             more = len(msg.split(" | ")) - 1 + len(errs) - 1
             tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-            return InputFileError(source, m.group(2) + tail, line=_line_of(node, full),
-                                  field=".".join(str(p) for p in full))
+            problem, fix = _split_fix(m.group(2))
+            return InputFileError(source, problem + tail, line=_line_of(node, full),
+                                  field=".".join(str(p) for p in full), fix=fix)
     field = ".".join(str(p) for p in loc) or None
     fix = _FIXES.get(e["type"])
+    if e["type"] == "value_error":
+        msg, fix = _split_fix(msg)
+    if e["type"] == "extra_forbidden":
+        msg = f"unknown field {loc[-1]!r}"
+        missing = [str(x["loc"][-1]) for x in errs
+                   if x["type"] == "missing" and tuple(x["loc"][:-1]) == loc[:-1]]
+        close = difflib.get_close_matches(str(loc[-1]), missing, n=1)
+        if close:
+            fix = f"did you mean {close[0]!r}? Rename the key"
     if e["type"] == "literal_error":
         fix = f"use one of: {e.get('ctx', {}).get('expected', '')}"
     inp = e.get("input")
@@ -220,6 +242,12 @@ def _first_error(exc: ValidationError, source: str, node: yaml.Node | None) -> I
     if more:
         msg += f" (and {more} more problem{'s' if more > 1 else ''})"
     return InputFileError(source, msg, line=_line_of(node, loc), field=field, fix=fix)
+
+
+def _split_fix(message: str) -> tuple[str, str]:
+    """'problem; what to do' -> (problem, what to do)."""
+    problem, sep, fix = message.partition("; ")
+    return (problem, fix) if sep else (message, "correct this value")
 
 
 def read_yaml(path: str | Path) -> Scenario:

@@ -110,18 +110,19 @@ class Issue(_WithEvidence):
     def _check_scale(self) -> Issue:
         if not self.scale_max > self.scale_min:
             raise ValueError(
-                f"scale_max ({self.scale_max}) must be greater than scale_min ({self.scale_min})"
+                f"scale_max ({self.scale_max:g}) must be greater than scale_min ({self.scale_min:g}); "
+                f"swap them or widen the scale"
             )
         for a in self.anchors:
             if not self.scale_min <= a.value <= self.scale_max:
                 raise ValueError(
-                    f"anchor {a.label!r} at {a.value} lies outside the scale "
-                    f"[{self.scale_min}, {self.scale_max}]"
+                    f"anchor {a.label!r} at {a.value:g} lies outside the scale "
+                    f"[{self.scale_min:g}, {self.scale_max:g}]; move it inside the scale"
                 )
         if self.status_quo is not None and not self.scale_min <= self.status_quo <= self.scale_max:
             raise ValueError(
-                f"status_quo {self.status_quo} lies outside the scale "
-                f"[{self.scale_min}, {self.scale_max}]"
+                f"status_quo {self.status_quo:g} lies outside the scale "
+                f"[{self.scale_min:g}, {self.scale_max:g}]; use a value inside the scale"
             )
         return self
 
@@ -161,9 +162,10 @@ class Actor(_WithEvidence):
     @model_validator(mode="after")
     def _check_parent(self) -> Actor:
         if self.kind == "faction" and self.parent is None:
-            raise ValueError("a faction needs a 'parent' actor id")
+            raise ValueError("a faction needs a parent; add 'parent: <actor id>' or use "
+                             "kind: state")
         if self.parent is not None and self.parent == self.id:
-            raise ValueError("an actor cannot be its own parent")
+            raise ValueError("an actor cannot be its own parent; name another actor")
         return self
 
 
@@ -190,13 +192,15 @@ class Stance(_WithEvidence):
         if self.acceptable is not None:
             lo, hi = self.acceptable
             if lo > hi:
-                raise ValueError(f"acceptable range [{lo}, {hi}] has low > high")
+                raise ValueError(f"acceptable range [{lo:g}, {hi:g}] has low > high; swap them")
             if not lo <= self.position <= hi:
                 raise ValueError(
-                    f"position {self.position} lies outside its own acceptable range [{lo}, {hi}]"
+                    f"position {self.position:g} lies outside its own acceptable range "
+                    f"[{lo:g}, {hi:g}]; widen the range or move the position"
                 )
         if self.red_line is not None and self.red_line == self.position:
-            raise ValueError("red_line equals the position; a red line must lie away from it")
+            raise ValueError("red_line equals the position; put the red line where the actor "
+                             "stops accepting outcomes, away from its position")
         return self
 
     def rejects(self, outcome: float) -> bool:
@@ -381,7 +385,7 @@ def cross_field_errors(sc: Scenario) -> list[tuple[str, str]]:
         seen: set[str] = set()
         for n, i in enumerate(ids):
             if i in seen:
-                err((f"{field}[{n}].{key}", f"duplicate id {i!r}; ids must be unique"))
+                err((f"{field}[{n}].{key}", f"duplicate id {i!r}; rename one of them (ids are unique)"))
             seen.add(i)
 
     dupes("issues", [i.id for i in sc.issues])
@@ -399,12 +403,12 @@ def cross_field_errors(sc: Scenario) -> list[tuple[str, str]]:
 
     def known_actor(path: str, actor_id: str | None, what: str = "actor") -> None:
         if actor_id is not None and actor_id not in actors:
-            err((path, f"unknown {what} {actor_id!r}; declared actors: "
+            err((path, f"unknown {what} {actor_id!r}; use one of the declared actors: "
                        f"{', '.join(sorted(actors)) or '(none)'}"))
 
     def known_issue(path: str, issue_id: str) -> bool:
         if issue_id not in issues:
-            err((path, f"unknown issue {issue_id!r}; declared issues: "
+            err((path, f"unknown issue {issue_id!r}; use one of the declared issues: "
                        f"{', '.join(sorted(issues)) or '(none)'}"))
             return False
         return True
@@ -416,7 +420,7 @@ def cross_field_errors(sc: Scenario) -> list[tuple[str, str]]:
         p = a.parent
         while p is not None and p in actors:
             if p in seen:
-                err((f"actors[{n}].parent", f"parent chain of {a.id!r} loops back through {p!r}"))
+                err((f"actors[{n}].parent", f"parent chain of {a.id!r} loops back through {p!r}; break the loop"))
                 break
             seen.add(p)
             p = actors[p].parent
@@ -441,9 +445,11 @@ def cross_field_errors(sc: Scenario) -> list[tuple[str, str]]:
             err((f"{path}.position", f"{s.position:g} lies outside the scale of {s.issue!r} "
                                      f"[{lo:g}, {hi:g}]; use a value inside it"))
         if s.red_line is not None and not lo <= s.red_line <= hi:
-            err((f"{path}.red_line", f"{s.red_line:g} lies outside the scale [{lo:g}, {hi:g}]"))
+            err((f"{path}.red_line", f"{s.red_line:g} lies outside the scale [{lo:g}, {hi:g}]; "
+                                     f"use a value inside it"))
         if s.acceptable is not None and not (lo <= s.acceptable[0] and s.acceptable[1] <= hi):
-            err((f"{path}.acceptable", f"range lies outside the scale [{lo:g}, {hi:g}]"))
+            err((f"{path}.acceptable", f"range lies outside the scale [{lo:g}, {hi:g}]; "
+                                       f"narrow it"))
 
     children: dict[str, list[Actor]] = {}
     for a in sc.actors:
@@ -473,7 +479,7 @@ def cross_field_errors(sc: Scenario) -> list[tuple[str, str]]:
         known_actor(f"relations[{n}].source", r.source)
         known_actor(f"relations[{n}].target", r.target)
         if r.source == r.target:
-            err((f"relations[{n}].target", "an actor cannot relate to itself"))
+            err((f"relations[{n}].target", "an actor cannot relate to itself; name two actors"))
     seen_dyn: set[str] = set()
     for n, d in enumerate(sc.dynamics):
         check_evidence(f"dynamics[{n}]", d.evidence)
@@ -488,7 +494,7 @@ def cross_field_errors(sc: Scenario) -> list[tuple[str, str]]:
             iss = issues[c.issue]
             if not iss.scale_min <= c.front_line <= iss.scale_max:
                 err(("conflict.front_line", f"{c.front_line:g} lies outside the scale of "
-                     f"{c.issue!r} [{iss.scale_min:g}, {iss.scale_max:g}]"))
+                     f"{c.issue!r} [{iss.scale_min:g}, {iss.scale_max:g}]; use a value inside it"))
         for k, side in enumerate(c.sides):
             known_actor(f"conflict.sides[{k}]", side, "side")
     for n, e in enumerate(sc.events):
