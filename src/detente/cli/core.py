@@ -311,7 +311,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one place for the core c
     ) -> None:
         """Say why an actor moved, round by round.
 
-        Example: detente explain ukraine-2025 --model expected_utility --actor ru-kremlin
+        Example: detente explain ukraine-2025 --model expected_utility --actor ru_kremlin
         """
         from detente.models.explain import explain_lines
         from detente.models.registry import get_model
