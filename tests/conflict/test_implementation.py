@@ -35,8 +35,8 @@ def test_deal_survival_temptation_from_the_attrition_path():
     # a deal at the edge of the range: RU (high side) accepts x >= .664; at .564 RU is
     # tempted by 0.1 each month (its war value .664 minus .564)
     curve = deal_survival(s, {"share": 0.564}, params=ImplementationParams(months=1))
-    # month 1 after signing: the front has drifted .005, so the temptation is .105
-    assert curve.temptation[0] == A(0.105)
+    # the front is frozen by the ceasefire, so the temptation stays .1
+    assert curve.temptation[0] == A(0.1)
     assert curve.tempted[0] == "RU"
     inside = deal_survival(s, {"share": 0.78})
     assert max(inside.temptation) == 0.0

@@ -147,6 +147,9 @@ class AttritionParams(BaseModel):
     learning: float = Field(default=0.0, ge=0, le=1,
                             description="share of belief error closed each month")
     horizon: Literal["rolling", "countdown"] = "rolling"
+    ceasefire: int | None = Field(default=None, ge=0,
+                                  description="month from which the front stops moving "
+                                              "(a signed deal); events still apply")
 
 
 @dataclass(frozen=True)
@@ -312,8 +315,10 @@ class _WarState:
             events=labels,
         )
 
-    def advance(self) -> None:
-        self.front = min(max(self.front + self.realised, 0.0), 1.0)
+    def advance(self, month: int) -> None:
+        cf = self.params.ceasefire
+        if cf is None or month <= cf:
+            self.front = min(max(self.front + self.realised, 0.0), 1.0)
         lam = self.params.learning
         if lam:
             for b in self.beliefs.values():
@@ -332,7 +337,7 @@ def attrition_path(scenario: Scenario, params: AttritionParams | None = None,
     states: list[MonthState] = []
     for t in range(params.months + 1):
         if t:
-            st.advance()
+            st.advance(t)
         labels = st.apply_events(t)
         states.append(st.state(t, labels))
     transitions = []
@@ -356,7 +361,7 @@ def war_values(scenario: Scenario, month: int = 0,
     st = _WarState(scenario, params)
     for t in range(month + 1):
         if t:
-            st.advance()
+            st.advance(t)
         st.apply_events(t)
     out = {}
     for a in scenario.actor_ids:
@@ -386,7 +391,7 @@ def deal_commitment(scenario: Scenario, terms: dict[str, float], *, month: int =
     st = _WarState(scenario, params or AttritionParams())
     for t in range(month + 1):
         if t:
-            st.advance()
+            st.advance(t)
         st.apply_events(t)
     dp = 0.0
     for iss_id, shift in shifts.items():

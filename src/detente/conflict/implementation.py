@@ -7,8 +7,8 @@ After a deal x is signed at month t0, each month t it breaks down with probabili
 
 ``tau_t`` is the temptation to resume fighting: the best war value of a conflict side at month t
 (§5.2's ``p_i - k_i D`` on the contested issue, in the side's own 0-1 share, read from
-:func:`detente.conflict.attrition.attrition_path` so that events -- rearmament, an aid surge --
-raise or lower it) minus what the deal gives that side on that issue. Terms that shift future
+:func:`detente.conflict.attrition.attrition_path` with the front frozen from the signing month
+-- a ceasefire -- while beliefs and events such as rearmament or an aid surge still move it) minus what the deal gives that side on that issue. Terms that shift future
 power (``scenario.meta["power_shift"]``, see :func:`~detente.conflict.attrition.deal_commitment`)
 add to the war value of the side they favour. ``G`` in [0, 1] is the strength of guarantees and
 monitoring (a proposal's ``guarantee``); ``g`` the hazard reduction of a full guarantee.
@@ -120,7 +120,8 @@ def deal_survival(scenario: Scenario, terms: Mapping[str, float], *, guarantee: 
                 ref = (other.status_quo if other.status_quo is not None
                        else (other.scale_min + other.scale_max) / 2)
                 dp += float(sh) * (float(terms[iss_id]) - ref) / other.width
-        ap = (attrition or AttritionParams()).model_copy(update={"months": signed + T})
+        ap = (attrition or AttritionParams()).model_copy(update={"months": signed + T,
+                                                              "ceasefire": signed})
         path = attrition_path(scenario, ap)
         low_s, high_s = c.sides
         tau = np.zeros(T)
