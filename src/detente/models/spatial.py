@@ -331,6 +331,11 @@ def _to_result(run: KernelRun, arrays: ScenarioArrays, inp: dict[str, np.ndarray
             "ideals": {aid[i]: coords(run.ideals[t][i]) for i in range(n)},
             "movement": run.movement[t - 1],
             "bargains": bargains,
+            "status_quo": [{"id": b.bid, "actor": aid[b.init],
+                            "prob": dict(rec.queue_probs[b.init]).get(b.bid),
+                            "selected": rec.chosen[b.init] == b.bid}
+                           for b in rec.bargains if b.is_sq],
+            "movers": {aid[k]: rec.mover[k] for k in range(n) if rec.mover[k] is not None},
             "moves": moves,
         }
         if run.perspective_probs:
@@ -338,7 +343,8 @@ def _to_result(run: KernelRun, arrays: ScenarioArrays, inp: dict[str, np.ndarray
         rounds.append(entry)
     details: dict[str, Any] = {
         "rounds": rounds,
-        "initial": {"probabilities": {aid[i]: float(run.probs[0][i]) for i in range(n)},
+        "initial": {"ideals": {aid[i]: coords(run.ideals[0][i]) for i in range(n)},
+                    "probabilities": {aid[i]: float(run.probs[0][i]) for i in range(n)},
                     "risk": {aid[i]: float(run.risk[0][i]) for i in range(n)}},
         "stop_reason": run.stop_reason,
         "cycle": (None if run.cycle is None else
@@ -349,6 +355,10 @@ def _to_result(run: KernelRun, arrays: ScenarioArrays, inp: dict[str, np.ndarray
                      "most_probable": {iid[d]: float(scale(best)[d]) for d in range(m)}},
         "ktab_parameters": {k: getattr(params, k) for k in KTAB_PARAM_NAMES},
         "capability": {aid[i]: float(inp["cap"][i]) for i in range(n)},
+        "salience": {aid[i]: {iid[d]: float(inp["sal"][i, d]) for d in range(m)}
+                     for i in range(n)},
+        "accommodation": (None if not isinstance(params.accommodation, tuple)
+                          else [list(e) for e in params.accommodation]),
     }
     if run.perspective_probs:
         details["initial"]["perspective_probs"] = run.perspective_probs[0].tolist()
