@@ -2,6 +2,11 @@
 
 Models read only these arrays. Missing stances are NaN positions with zero salience and
 ``present == False``; saliences are on 0-1 (the scenario stores 0-100).
+
+Factions speak for their parent: where a parent actor and at least one of its factions both
+hold a stance on an issue, the parent's stance is its official line (read by ratification
+and deal evaluation from the scenario) and is left out of these arrays (``delegated``), so
+that the parent's clout, which its factions share, is not counted twice.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ class ScenarioArrays:
     salience: np.ndarray  # [n, m] in [0, 1], 0 where no stance
     capability: np.ndarray  # [n, m] issue-specific clout (stance override or actor's)
     present: np.ndarray  # [n, m] bool
+    delegated: np.ndarray  # [n, m] bool: parent stance represented by its factions
     scale_min: np.ndarray  # [m]
     scale_max: np.ndarray  # [m]
     status_quo: np.ndarray  # [m], NaN where none is given
@@ -72,6 +78,15 @@ def _build(scenario: Scenario) -> ScenarioArrays:
         sal[r, c] = s.salience / 100.0
         cap[r, c] = base_cap[r] if s.capability is None else s.capability
         present[r, c] = True
+    delegated = np.zeros((n, m), dtype=bool)
+    for a in scenario.actors:
+        if a.parent is not None and a.parent in ai:
+            p, r = ai[a.parent], ai[a.id]
+            delegated[p] |= present[r] & present[p]
+    pos[delegated] = np.nan
+    sal[delegated] = 0.0
+    cap[delegated] = 0.0
+    present &= ~delegated
     lo = np.array([i.scale_min for i in scenario.issues], dtype=float)
     hi = np.array([i.scale_max for i in scenario.issues], dtype=float)
     sq = np.array([np.nan if i.status_quo is None else i.status_quo for i in scenario.issues])
@@ -82,6 +97,7 @@ def _build(scenario: Scenario) -> ScenarioArrays:
         salience=_frozen(sal),
         capability=_frozen(cap),
         present=_frozen(present),
+        delegated=_frozen(delegated),
         scale_min=_frozen(lo),
         scale_max=_frozen(hi),
         status_quo=_frozen(sq.astype(float)),
