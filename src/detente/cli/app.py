@@ -29,6 +29,7 @@ app = typer.Typer(
 _COMMAND_MODULES: tuple[str, ...] = (
     "detente.cli.core",
     "detente.cli.spatial",
+    "detente.cli.backtest",
 )
 
 

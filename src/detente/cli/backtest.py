@@ -1,0 +1,122 @@
+"""``detente backtest``: score models on real outcomes (DEU rows or the documented cases)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from detente.errors import DetenteError
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("backtest")
+    def backtest_cmd(
+        file: Annotated[Path, typer.Argument(help="DEU CSV (one row per issue) or cases.csv")],
+        fmt: Annotated[str, typer.Option("--format", "-f", help="deu or cases")] = "deu",
+        model: Annotated[list[str] | None, typer.Option(
+            "--model", "-m", help="Model to score (repeatable). Default: every registered "
+            "model")] = None,
+        set_: Annotated[list[str] | None, typer.Option(
+            "--set", help="Model parameter NAME.PARAM=VALUE, e.g. "
+            "weighted_median.quantile=0.4")] = None,
+        actors: Annotated[Path | None, typer.Option(
+            "--actors", help="case_actors.csv for --format cases (default: next to FILE)")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines")] = False,
+        seed: Annotated[int, typer.Option(help="Seed of model randomness and bootstrap")] = 0,
+        n_boot: Annotated[int, typer.Option("--n-boot", min=100,
+                                            help="Bootstrap draws for the comparison")] = 2000,
+    ) -> None:
+        """Score models on every scoreable issue with a recorded outcome.
+
+        Prints mean and median absolute error (0-100 points), the share within 10 and 20
+        points, and each model's paired difference from the compromise model with a
+        bootstrap interval over proposals. Models that cannot forecast an issue are counted
+        as skipped there.
+
+        Example: detente backtest ../shared/data/deu/deu_dev.csv --format deu -m compromise
+        """
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+        from rich.progress import TimeRemainingColumn
+        from rich.table import Table
+
+        from detente.analysis.backtest import backtest, load_backtest_cases
+        from detente.cli.core import build_models, parse_sets
+
+        if fmt not in ("deu", "cases"):
+            raise DetenteError(f"--format {fmt!r}: use 'deu' or 'cases'")
+        cases, n_unscoreable = load_backtest_cases(file, fmt, actors_csv=actors)  # type: ignore[arg-type]
+        if not cases:
+            raise DetenteError(f"{file}: no scoreable issue (needs an outcome and at least 3 "
+                               "actors with position and salience)")
+        models, _ = build_models(model, parse_sets(set_))
+        total = len(cases) * (len(models) + (0 if any(m.name == "compromise"
+                                                      for m in models) else 1))
+        err = Console(stderr=True)
+        with Progress(TextColumn("backtest"), BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), console=err, transient=True,
+                      disable=as_json or not err.is_terminal) as bar:
+            task = bar.add_task("backtest", total=total)
+            result = backtest(cases, models, n_unscoreable=n_unscoreable, source=str(file),
+                              seed=seed, n_boot=n_boot,
+                              progress=lambda n: bar.advance(task, n))
+        if as_json:
+            typer.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
+            return
+        out = Console(width=max(Console().width, 132))
+        out.print(f"{file}: {result.n_issues} scored issues "
+                  f"({n_unscoreable} without an outcome or with < 3 actors left out); "
+                  "errors in points on 0-100", highlight=False)
+        t = Table()
+        for col in ("model", "n", "MAE", "median AE", "within 10", "within 20",
+                    "vs compromise [95% CI]", "skipped"):
+            t.add_column(col, justify="left" if col in ("model", "skipped") else "right",
+                         no_wrap=True)
+
+        def f(v: float | None, pct: bool = False) -> str:
+            if v is None or not math.isfinite(v):
+                return "-"
+            return f"{100 * v:.0f}%" if pct else f"{v:.2f}"
+
+        for s in result.scores:
+            d = s.diff_vs_compromise
+            diff = "-" if d is None or d.n == 0 or (s.model == "compromise" and d.mean == 0) \
+                else f"{d.mean:+.2f} [{d.ci_low:+.2f}, {d.ci_high:+.2f}]"
+            skipped = str(s.n_skipped) if s.n_skipped else ""
+            if s.not_converged:
+                skipped += f"{' ' if skipped else ''}({s.not_converged} not converged)"
+            t.add_row(s.model, str(s.n), f(s.mae), f(s.median_ae), f(s.within_10, True),
+                      f(s.within_20, True), diff, skipped)
+        out.print(t)
+        for s in result.scores:
+            for reason, count in s.skipped.items():
+                out.print(f"  {s.model} skipped {count} issue(s): {reason}", highlight=False)
+        for note in _fitted_here(file, [m.name for m in models]):
+            out.print(note, highlight=False)
+
+
+def _fitted_here(file: Path, names: list[str]) -> list[str]:
+    """Warn when a model's shipped parameters were fitted on this very file."""
+    import hashlib
+
+    from detente.models.procedural import fitted_record
+
+    notes = []
+    try:
+        digest = hashlib.sha256(file.read_bytes()).hexdigest()
+    except OSError:
+        return notes
+    for name in names:
+        try:
+            rec = fitted_record(name)
+        except (FileNotFoundError, ValueError):
+            continue
+        if rec.get("fitted_on", {}).get("sha256") == digest:
+            cv = rec.get("cross_validation", {}).get("cv_mae_mean")
+            notes.append(f"  note: {name} was fitted on this file, so its MAE here is "
+                         f"in-sample; its cross-validated MAE is {cv} (docs/backtest.md)")
+    return notes

@@ -1,0 +1,200 @@
+"""Backtests on real outcomes: the DEU acceptance numbers, the CLI, CV folds, coverage."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from detente.analysis.backtest import (
+    backtest,
+    backtest_cases,
+    cross_validated_predictions,
+    grouped_folds,
+    interval_coverage,
+    load_backtest_cases,
+    paired_difference,
+    score_predictions,
+)
+from detente.cli.app import app
+from detente.models.registry import get_model
+from tests.conftest import SHARED_DATA
+
+DEU = SHARED_DATA / "deu" / "deu_dev.csv"
+CASES = SHARED_DATA / "cases" / "cases.csv"
+
+
+@pytest.fixture(scope="module")
+def dev():
+    return load_backtest_cases(DEU, "deu")
+
+
+def test_acceptance_compromise(dev):
+    cases, left_out = dev
+    res = backtest(cases, [get_model("compromise"), get_model("mean")], n_boot=200)
+    comp, mean = res.scores
+    assert (comp.n, left_out) == (204, 12)
+    assert comp.mae == pytest.approx(23.89, abs=0.01)
+    assert mean.mae == pytest.approx(25.47, abs=0.01)
+    assert comp.diff_vs_compromise.mean == 0.0
+    d = mean.diff_vs_compromise
+    assert d.mean == pytest.approx(mean.mae - comp.mae)
+    assert d.ci_low < d.mean < d.ci_high and d.resampled == "proposal"
+    assert 0 <= comp.within_10 <= comp.within_20 <= 1
+
+
+def test_cli_acceptance_json():
+    r = CliRunner().invoke(app, ["backtest", str(DEU), "--format", "deu", "--model",
+                                 "compromise", "--json", "--n-boot", "200"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    (m,) = out["models"]
+    assert {"model", "n", "mae", "median_ae", "within_10", "within_20",
+            "diff_vs_compromise"} <= set(m)
+    assert (m["model"], m["n"]) == ("compromise", 204)
+    assert m["mae"] == pytest.approx(23.89, abs=0.01)
+
+
+def test_cli_table_and_skips():
+    r = CliRunner().invoke(app, ["backtest", str(DEU), "-m", "compromise", "-m", "status_quo",
+                                 "--n-boot", "200"])
+    assert r.exit_code == 0, r.output
+    assert "204 scored issues" in r.output and "23.89" in r.output
+    assert "status_quo skipped 47 issue(s)" in r.output
+
+
+def test_cli_set_and_bad_format():
+    r = CliRunner().invoke(app, ["backtest", str(DEU), "-m", "weighted_median", "--set",
+                                 "weighted_median.quantile=0.4", "--json", "--n-boot", "100"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(app, ["backtest", str(DEU), "--format", "xml"])
+    assert r.exit_code != 0
+
+
+def test_cases_backtest_rescales_to_0_100():
+    cases, left_out = load_backtest_cases(CASES, "cases")
+    assert len(cases) == 4 and left_out == 2  # the two China cases have no outcome
+    res = backtest(cases, [get_model("compromise")], n_boot=100)
+    emission = [k for k, c in enumerate(cases) if c.group == "emission_bdm1994"][0]
+    # |7.38996 - 8.833| on a 4..10 scale = 24.05 points of 100
+    assert res.scores[0].errors[emission] == pytest.approx(abs(7.38996 - 8.833) / 6 * 100,
+                                                           abs=1e-3)
+
+
+def test_unseen_deu_file(tmp_path):
+    """Any DEU-format file works: a re-ordered subset with only some actor columns."""
+    import csv
+
+    with open(DEU, newline="") as fh:
+        rows = list(csv.DictReader(fh))[::-1][:30]
+    keep = ["isnr", "prnr", "proc", "counvte", "finact", "intro", "rp", "out"] + [
+        f"{k}{a}" for a in ("com", "ep", "de", "fr", "it", "uk", "es", "nl", "pl")
+        for k in ("p", "s")]
+    path = tmp_path / "other.csv"
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=keep, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    cases, _ = load_backtest_cases(path, "deu")
+    res = backtest(cases, [get_model("compromise"), get_model("ensemble")], n_boot=100)
+    assert all(s.n == len(cases) > 10 for s in res.scores)
+
+
+def test_failing_and_nonconverging_models_are_counted(dev):
+    from detente.errors import ModelError, NotConvergedWarning
+    from detente.models.baselines import CompromiseModel
+
+    class Flaky(CompromiseModel):
+        name = "flaky"
+
+        def forecast(self, scenario, *, rng=None):
+            import warnings
+
+            if scenario.id.endswith("i2"):
+                raise ModelError("flaky: cannot")
+            warnings.warn("flaky: no convergence", NotConvergedWarning, stacklevel=2)
+            return super().forecast(scenario, rng=rng)
+
+    cases = dev[0][:40]
+    (s,) = backtest(cases, [Flaky()], n_boot=100).scores
+    n_i2 = sum(c.scenario.id.endswith("i2") for c in cases)
+    assert s.n_skipped == n_i2 and s.n == len(cases) - n_i2
+    assert s.not_converged == s.n
+    assert sum(s.skipped.values()) == n_i2
+
+
+def test_grouped_folds_keep_proposals_together(dev):
+    cases = dev[0]
+    groups = [c.group for c in cases]
+    folds = grouped_folds(groups, 10, seed=3)
+    assert sorted(np.concatenate(folds).tolist()) == list(range(len(cases)))
+    for f in folds:
+        inside = {groups[i] for i in f}
+        outside = {groups[i] for i in range(len(cases)) if i not in set(f)}
+        assert not inside & outside
+    assert [f.tolist() for f in folds] == [f.tolist() for f in grouped_folds(groups, 10, seed=3)]
+    with pytest.raises(ValueError):
+        grouped_folds(groups, 1)
+
+
+def test_cross_validation_never_sees_the_test_fold(dev):
+    cases = dev[0]
+    seen = []
+
+    def fit_predict(train, test):
+        tg = {c.group for c in train}
+        assert not tg & {c.group for c in test}
+        seen.append(len(test))
+        return np.full(len(test), np.mean([c.outcome for c in train]))
+
+    pred = cross_validated_predictions(cases, fit_predict, k=5, seed=0)
+    assert sum(seen) == len(cases) and not np.isnan(pred).any()
+    assert score_predictions(cases, pred, model="train-mean").mae > 0
+
+
+def test_paired_difference_bootstrap_is_seeded():
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(0, 50, 60), rng.uniform(0, 50, 60)
+    groups = [str(k // 3) for k in range(60)]
+    p1 = paired_difference(a, b, groups, n_boot=500, seed=4)
+    p2 = paired_difference(a, b, groups, n_boot=500, seed=4)
+    assert p1 == p2 and p1.mean == pytest.approx(np.mean(a - b))
+    assert p1.resampled == "proposal"
+
+
+def test_interval_coverage():
+    y = np.array([0.0, 10, 20, 30, 40])
+    q = {0.05: np.array([0.0, 0, 25, 0, np.nan]), 0.95: np.array([5.0, 20, 30, 10, 50]),
+         0.25: np.array([1.0, 5, 25, 5, 35]), 0.75: np.array([2.0, 15, 28, 8, 45])}
+    c90, c50 = interval_coverage(q, y)
+    assert (c90.n, c90.nominal) == (4, pytest.approx(0.9))
+    assert c90.coverage == pytest.approx(2 / 4)  # 0 in [0,5], 10 in [0,20]
+    assert c90.below == pytest.approx(1 / 4) and c90.above == pytest.approx(1 / 4)
+    assert c50.n == 5 and c50.coverage == pytest.approx(2 / 5)
+    with pytest.raises(ValueError, match="needs quantiles"):
+        interval_coverage(q, y, intervals=[(0.1, 0.9)])
+    with pytest.raises(ValueError, match="exceeds"):
+        interval_coverage({0.1: np.array([5.0]), 0.9: np.array([1.0])}, [3.0],
+                          intervals=[(0.1, 0.9)])
+
+
+def test_point_forecasts_have_zero_width_intervals(dev):
+    cases = dev[0]
+    pred = backtest(cases, [get_model("compromise")], n_boot=100).scores[0].predictions
+    y = [c.outcome for c in cases]
+    (c,) = interval_coverage({0.05: pred, 0.95: pred}, y, intervals=[(0.05, 0.95)])
+    assert c.mean_width == 0 and c.coverage < 0.05
+
+
+def test_multi_issue_outcome_mapping():
+    from detente.scenario.schema import Actor, Issue, Scenario, Stance
+
+    scen = Scenario(id="x", name="x", issues=[Issue(id="a", name="a"), Issue(id="b", name="b")],
+                    actors=[Actor(id=f"p{i}", name="p", capability=1) for i in range(3)],
+                    stances=[Stance(actor=f"p{i}", issue=k, position=10 * i, salience=50)
+                             for i in range(3) for k in "ab"],
+                    meta={"outcome": {"a": 15.0}})
+    cases, left = backtest_cases([scen])
+    assert [c.issue_id for c in cases] == ["a"] and left == 1

@@ -1,0 +1,125 @@
+"""procedure_compromise and ensemble: contract, fitted parameters shipped as data, fallbacks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from detente.analysis.backtest import load_backtest_cases, predict, score_predictions
+from detente.analysis.fitting import CaseBatch, fit_ensemble_weights, fit_procedure_compromise
+from detente.errors import ParamsError
+from detente.models.procedural import NEUTRAL, fitted_record
+from detente.models.registry import get_model, get_model_class
+from detente.scenario.importers.deu import read_deu_issue
+from detente.testing.conformance import check_scenario, run_checks
+from tests.conftest import SHARED_DATA
+
+DEU = SHARED_DATA / "deu" / "deu_dev.csv"
+
+
+@pytest.fixture(scope="module")
+def dev():
+    return load_backtest_cases(DEU, "deu")[0]
+
+
+@pytest.mark.parametrize("name", ["procedure_compromise", "ensemble"])
+def test_conformance(name):
+    results = run_checks(get_model_class(name), skip=("known_answers",))
+    assert all(v == "passed" for v in results.values()), results
+
+
+@pytest.mark.parametrize("name", ["procedure_compromise", "ensemble"])
+def test_defaults_are_the_shipped_fit(name):
+    rec = fitted_record(name)
+    params = get_model(name).params.model_dump()
+    for key, value in rec["params"].items():
+        assert params[key] == (tuple(value) if isinstance(value, list) else value), key
+    assert rec["fitted_on"]["n_issues"] == 204
+    assert rec["cross_validation"]["grouped_by"].startswith("prnr")
+    if name == "ensemble":
+        assert rec["member_params"]["procedure_compromise"] == fitted_record(
+            "procedure_compromise")["params"]
+
+
+def test_shipped_in_sample_numbers_reproduce(dev):
+    for name in ("procedure_compromise", "ensemble"):
+        mae = score_predictions(dev, predict(get_model(name), dev)).mae
+        assert mae == pytest.approx(fitted_record(name)["in_sample_mae"], abs=1e-3), name
+
+
+def test_neutral_preset_is_the_compromise_model(dev):
+    a = predict(get_model("procedure_compromise", preset="neutral"), dev).values
+    b = predict(get_model("compromise"), dev).values
+    np.testing.assert_allclose(a, b, atol=1e-9)
+
+
+def test_vectorised_fit_path_equals_the_model(dev):
+    params = {**NEUTRAL, "salience_exponent": 3.0, "commission_weight": 0.5,
+              "parliament_weight_cod": 2.5, "rp_pull_unanimity": 0.3, "rp_pull_qmv": 0.1}
+    batch = CaseBatch.from_cases(dev).predict(params)
+    model = predict(get_model("procedure_compromise", **params), dev).values
+    np.testing.assert_allclose(batch, model, atol=1e-9)
+
+
+def test_procedure_meta_is_used():
+    s = read_deu_issue(DEU, "d00032i1")  # COD, QMV, rp 0
+    strong_ep = {**NEUTRAL, "parliament_weight_cod": 5.0}
+    cod = get_model("procedure_compromise", **strong_ep)
+    cns = get_model("procedure_compromise", **strong_ep, procedure="CNS")
+    assert cod.forecast(s).outcome[0] != pytest.approx(cns.forecast(s).outcome[0])
+    pulled = get_model("procedure_compromise", **{**NEUTRAL, "rp_pull_qmv": 0.5}).forecast(s)
+    plain = get_model("compromise").forecast(s)
+    lo = min(st.position for st in s.stances)
+    assert pulled.outcome[0] == pytest.approx(max(lo, 0.5 * plain.outcome[0]))
+
+
+def test_generic_scenario_without_meta_falls_back():
+    s = check_scenario(n_actors=5, n_issues=2)
+    m = get_model("procedure_compromise")
+    ref = get_model("procedure_compromise", **{**NEUTRAL, "salience_exponent":
+                                               m.params.salience_exponent,
+                                               "capability_exponent":
+                                               m.params.capability_exponent})
+    np.testing.assert_allclose(m.forecast(s).outcome, ref.forecast(s).outcome)
+    assert m.forecast(s).outcome.shape == (2,)
+
+
+def test_ensemble_fallback_for_missing_status_quo():
+    s = read_deu_issue(DEU, "d00032i2")  # no rp
+    assert s.issues[0].status_quo is None
+    e = get_model("ensemble", members=("status_quo", "mean"), weights=(1.0, 1.0))
+    comp = get_model("compromise").forecast(s).outcome[0]
+    mean = get_model("mean").forecast(s).outcome[0]
+    assert e.forecast(s).outcome[0] == pytest.approx((comp + mean) / 2)
+    details = e.forecast(s).details["d00032i2"]
+    assert details["members"]["status_quo"] == pytest.approx(comp)
+
+
+@pytest.mark.parametrize("bad", [
+    {"members": ("compromise",), "weights": (1.0, 2.0)},
+    {"members": ("compromise", "nope"), "weights": (1.0, 1.0)},
+    {"members": ("compromise",), "weights": (-1.0,)},
+    {"members": ("compromise",), "weights": (0.0,)},
+    {"members": ("ensemble",), "weights": (1.0,)},
+    {"members": ()},
+])
+def test_ensemble_invalid_params(bad):
+    with pytest.raises(ParamsError):
+        get_model("ensemble", **bad)
+
+
+@pytest.mark.parametrize("bad", [{"salience_exponent": -1}, {"rp_pull_qmv": 1.5},
+                                 {"procedure": "OLP"}])
+def test_procedure_invalid_params(bad):
+    with pytest.raises(ParamsError):
+        get_model("procedure_compromise", **bad)
+
+
+def test_fitters_on_a_small_sample(dev):
+    sub = dev[:60]
+    params, mae = fit_procedure_compromise(sub, max_sweeps=2)
+    neutral = CaseBatch.from_cases(sub)
+    assert mae <= neutral.mae(neutral.predict(NEUTRAL)) + 1e-9
+    X = np.c_[neutral.predict(NEUTRAL), neutral.predict(params)]
+    w = fit_ensemble_weights(X, sub)
+    assert w.min() >= 0 and w.sum() == pytest.approx(1.0)
