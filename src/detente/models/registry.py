@@ -22,8 +22,6 @@ _BUILTIN: dict[str, str] = {
     "spatial": "detente.models.spatial:SpatialModel",
     "procedure_compromise": "detente.models.procedural:ProcedureCompromiseModel",
     "ensemble": "detente.models.ensemble:EnsembleModel",
-    "procedure_compromise": "detente.models.procedural:ProcedureCompromiseModel",
-    "ensemble": "detente.models.ensemble:EnsembleModel",
 }
 _REGISTERED: dict[str, type[ForecastModel]] = {}
 
