@@ -1,0 +1,115 @@
+"""One chunk of draws, run wherever the executor puts it.
+
+A :class:`Job` holds everything a worker needs (the scenario, the uncertainty entries, the
+models, the variants to compare). The parent pickles it once; each task carries the bytes
+and a digest, and a worker unpickles a job only the first time it sees the digest. A task
+then runs :func:`run_chunk` over a contiguous range of draw numbers with those draws' own
+seed sequences, so a draw's result is the same on any worker.
+
+Random streams of draw b (``seed_b = spawn(seed, N)[b]``):
+
+* the perturbation quantiles come from ``default_rng(seed_b)``;
+* a stochastic model gets ``default_rng(SeedSequence(seed_b.entropy, spawn_key=
+  seed_b.spawn_key + (crc32(model name),)))``, the same stream for the baseline and every
+  intervention (common random numbers) and independent across models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from detente.models.base import ForecastModel
+from detente.scenario.schema import Scenario, Uncertainty
+from detente.simulate.batch import evaluate_batch
+from detente.simulate.perturb import PerturbationPlan, compile_plan
+from detente.simulate.whatif import Intervention, apply_interventions
+
+__all__ = ["ChunkResult", "Job", "model_stream", "pack_job", "run_chunk", "run_job_chunk"]
+
+
+@dataclass(frozen=True)
+class Job:
+    scenario: Scenario
+    uncertainty: tuple[Uncertainty, ...]  # empty: no perturbation (point forecasts)
+    models: tuple[ForecastModel, ...]
+    variants: tuple[tuple[str, tuple[Intervention, ...]], ...]
+    force_loop: bool = False
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    start: int
+    outcome: np.ndarray  # [V, M, B, m]
+    converged: np.ndarray  # [V, M, B, m]
+
+
+def pack_job(job: Job) -> tuple[str, bytes]:
+    blob = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+    return hashlib.sha256(blob).hexdigest(), blob
+
+
+_CACHE: dict[str, tuple[Job, PerturbationPlan, list[list[ForecastModel]]]] = {}
+
+
+def _prepare(digest: str, blob: bytes) -> tuple[Job, PerturbationPlan, list[list[ForecastModel]]]:
+    hit = _CACHE.get(digest)
+    if hit is None:
+        job: Job = pickle.loads(blob)
+        plan = compile_plan(job.scenario, job.uncertainty)
+        per_variant = []
+        for _, ivs in job.variants:
+            row = []
+            for m in job.models:
+                over: dict[str, Any] = {}
+                for iv in ivs:
+                    over.update(iv.model_params(m))
+                row.append(type(m)({**m.params.model_dump(), **over}) if over else m)
+            per_variant.append(row)
+        if len(_CACHE) > 8:
+            _CACHE.clear()
+        hit = _CACHE[digest] = (job, plan, per_variant)
+    return hit
+
+
+def model_stream(seed: np.random.SeedSequence, model_name: str) -> np.random.Generator:
+    """Draw ``seed``'s own random stream for a stochastic model (see module docstring)."""
+    key = zlib.crc32(model_name.encode())
+    return np.random.default_rng(np.random.SeedSequence(
+        seed.entropy, spawn_key=(*seed.spawn_key, key)))
+
+
+def run_chunk(job: Job, plan: PerturbationPlan, models: list[list[ForecastModel]],
+              start: int, seeds: Sequence[np.random.SeedSequence]) -> ChunkResult:
+    draws = np.arange(start, start + len(seeds))
+    rngs = [np.random.default_rng(s) for s in seeds]
+    batch = plan.sample(rngs, draws)
+    base = plan.arrays
+    m = base.n_issues
+    n_v, n_m, bsz = len(job.variants), len(job.models), len(seeds)
+    out = np.empty((n_v, n_m, bsz, m))
+    conv = np.empty((n_v, n_m, bsz, m), dtype=bool)
+    for v, (_, ivs) in enumerate(job.variants):
+        vb = apply_interventions(batch, ivs, job.scenario, base)
+        for j, model in enumerate(models[v]):
+            if model.tags.stochastic:
+                mr = [model_stream(s, model.name) for s in seeds]
+            else:
+                mr = rngs
+            o, c = evaluate_batch(model, vb, base, job.scenario, mr, force_loop=job.force_loop)
+            out[v, j] = o
+            conv[v, j] = c
+    return ChunkResult(start, out, conv)
+
+
+def run_job_chunk(digest: str, blob: bytes, start: int,
+                  seeds: Sequence[np.random.SeedSequence]) -> ChunkResult:
+    """The task every executor runs: draws ``start .. start + len(seeds) - 1``."""
+    job, plan, models = _prepare(digest, blob)
+    return run_chunk(job, plan, models, start, seeds)
