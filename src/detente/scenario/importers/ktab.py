@@ -30,6 +30,7 @@ tag ``StateTransitions``) to their canonical spellings.
 
 from __future__ import annotations
 
+import csv
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -108,7 +109,11 @@ def _unique_slugs(names: list[str], prefix: str) -> list[str]:
 
 
 def _fields(line: str) -> list[str]:
-    parts = [p.strip() for p in line.rstrip("\r\n").split(",")]
+    try:  # like KTAB's reader, but a quoted field may also hold commas
+        parts = [p.strip() for p in next(csv.reader([line.rstrip("\r\n")],
+                                                     skipinitialspace=True))]
+    except (csv.Error, StopIteration):
+        parts = [p.strip() for p in line.rstrip("\r\n").split(",")]
     while parts and parts[-1] == "":
         parts.pop()
     return [p[1:-1].strip() if len(p) >= 2 and p[0] == p[-1] == '"' else p.strip('"').strip()
