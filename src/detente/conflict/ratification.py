@@ -71,6 +71,7 @@ __all__ = [
     "DomesticRatifier",
     "DomesticGame",
     "TwoLevelGame",
+    "actor_ratifier",
     "approval_intervals",
     "two_level_game",
     "needed_principals",
@@ -464,7 +465,7 @@ def _fill_worst(scenario: Scenario, rev: np.ndarray, ideal: np.ndarray) -> np.nd
     return rev
 
 
-def _actor_ratifier(scenario: Scenario, actor: str, principal: str,
+def actor_ratifier(scenario: Scenario, actor: str, principal: str,
                     wv: dict[str, tuple[float, float]], *, leader: bool) -> DomesticRatifier:
     D = len(scenario.issues)
     ideal = np.full(D, np.nan)
@@ -541,10 +542,10 @@ def two_level_game(scenario: Scenario, *, month: int = 0,
                 rats = [DomesticRatifier(**{**r.__dict__, "veto": True}) for r in rats]
         else:
             kids = [a.id for a in scenario.actors if a.parent == p]
-            rats = [_actor_ratifier(scenario, a, p, wv, leader=False) for a in kids]
+            rats = [actor_ratifier(scenario, a, p, wv, leader=False) for a in kids]
             rule, quota = "quota", 0.5
         if not any(r.leader for r in rats):
-            rats.insert(0, _actor_ratifier(scenario, p, p, wv, leader=True))
+            rats.insert(0, actor_ratifier(scenario, p, p, wv, leader=True))
         commitments: dict[int, tuple[float, int]] = {}
         a_cost = 0.0
         if block is not None:
