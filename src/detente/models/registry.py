@@ -18,6 +18,7 @@ _BUILTIN: dict[str, str] = {
     "mean": "detente.models.baselines:MeanModel",
     "status_quo": "detente.models.baselines:StatusQuoModel",
     "nash": "detente.models.nash:NashBargainingModel",
+    "exchange": "detente.models.exchange:ExchangeModel",
     "expected_utility": "detente.models.expected_utility:ExpectedUtilityModel",
     "spatial": "detente.models.spatial:SpatialModel",
     "procedure_compromise": "detente.models.procedural:ProcedureCompromiseModel",

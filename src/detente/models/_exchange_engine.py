@@ -1,0 +1,469 @@
+"""The round engine of Stokman's equal-gain exchange model (see ``exchange.py`` and
+``docs/models/exchange.md``).
+
+Everything here works on positions normalised to 0-100 per issue, like Decide. One round:
+
+1. expected outcome ``O_d = sum c s x / sum c s`` per issue (``W_d = sum c s``);
+2. candidate exchanges for every issue pair (p, q), p before q: actors right of both
+   outcomes (group A) with actors left of or on both (group D), and actors left on p only (B)
+   with actors left on q only (C); built with NumPy for all pairs at once;
+3. the equal-gain computation of every candidate (vectorised, `_calc`), including the
+   check that the demander's outcome is not overshot (`_check_overshoot`, Decide's
+   ``check_nbs``);
+4. realisation: the best exchange is realised, then every remaining exchange that shares an
+   (actor, supply issue) or an (actor, demand issue) with it is recomputed. An
+   (actor, issue) -> exchanges index finds them; the rest is untouched.
+5. end of round: voting positions give the round's outcome; the next round starts from
+   ``x' = x + (0.4 (1 - s) + 0.1) (y - x)``.
+
+Two realisation schedulers share steps 1-5:
+
+* ``"queue"`` (default): a priority queue keyed on the gain; ties (equal gains within
+  ``TIE_TOL``) are broken uniformly at random with the caller's generator, the tied
+  exchanges taken in creation order so the draw is reproducible;
+* ``"decide"``: an exact emulation of Decide's list (stable sort by gain each step, a coin
+  flip between the two best when they tie, and the list corruption that flip causes, see
+  ``docs/models/exchange.md``).
+
+No code is taken from Decide; its behaviour was read and re-derived.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+TIE_TOL = 1e-9  # gains closer than this are equal (Decide: exact Decimal equality)
+_EPS_MOVE = 1e-10  # Decide: a move of at most 1e-10 is no move
+_EPS_EDGE = 1e-9  # float slack for "inside [0, 100]" (Decide uses 28-digit Decimals)
+
+
+@dataclass
+class RoundResult:
+    expected: np.ndarray  # [m] outcome at the start of the round (normalised)
+    outcome: np.ndarray  # [m] outcome on the voting positions (normalised)
+    voting: np.ndarray  # [n, m] voting positions (normalised)
+    next_start: np.ndarray  # [n, m] start positions of the next round (normalised)
+    realized: list[dict[str, Any]] = field(default_factory=list)
+    ties: int = 0
+    n_candidates: int = 0
+
+
+class _Round:
+    """State of one round (arrays over candidate exchanges; side 0 = Decide's ``i``, which
+    supplies issue q and demands p; side 1 = Decide's ``j``, which supplies p, demands q)."""
+
+    def __init__(self, pos: np.ndarray, sal: np.ndarray, cap: np.ndarray, present: np.ndarray,
+                 *, decide_updates: bool) -> None:
+        self.P0 = pos
+        self.S = sal
+        self.C = cap
+        self.present = present
+        self.decide_updates = decide_updates
+        n, m = pos.shape
+        self.n, self.m = n, m
+        w = np.where(present, sal * cap, 0.0)
+        self.w = w
+        self.W = w.sum(axis=0)
+        x0 = np.where(present, pos, 0.0)
+        self.Num = (x0 * w).sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            O = self.Num / self.W
+        # an issue where nobody has weight: plain mean (no exchange can move it)
+        cnt = present.sum(axis=0)
+        mean = np.where(cnt > 0, x0.sum(axis=0) / np.maximum(cnt, 1), 0.0)
+        self.O = np.where(self.W > 0, O, mean)
+        # outcome adjustments recorded per (demander b, issue d): Decide's ``updates``
+        self.Uval = np.zeros((n, m, n))
+        self.Uhas = np.zeros((n, m, n), dtype=bool)
+        self.Uadj = np.zeros((n, m))
+
+    # -- candidates ---------------------------------------------------------------------
+    def build(self) -> None:
+        n, m = self.n, self.m
+        P, S, C = self.P0, self.S, self.C
+        ok = self.present & (S > 0) & (C > 0)
+        left = P <= self.O[None, :] + 1e-9
+        ii, jj, pp, qq = [], [], [], []
+        ar = np.arange(n)
+        for p in range(m - 1):
+            for q in range(p + 1, m):
+                e = ok[:, p] & ok[:, q]
+                lp, lq = left[:, p], left[:, q]
+                A = ar[e & ~lp & ~lq]
+                D = ar[e & lp & lq]
+                B = ar[e & lp & ~lq]
+                Cg = ar[e & ~lp & lq]
+                for g1, g2 in ((A, D), (B, Cg)):
+                    if g1.size and g2.size:
+                        a, b = np.meshgrid(g1, g2, indexing="ij")
+                        ii.append(a.ravel())
+                        jj.append(b.ravel())
+                        pp.append(np.full(a.size, p))
+                        qq.append(np.full(a.size, q))
+        if ii:
+            i = np.concatenate(ii)
+            j = np.concatenate(jj)
+            p = np.concatenate(pp)
+            q = np.concatenate(qq)
+        else:
+            i = j = p = q = np.zeros(0, dtype=int)
+        self.E = E = i.size
+        # who supplies what: the actor with the lower s_p / s_q supplies p (side 1)
+        lhs = S[i, p] * S[j, q]
+        rhs = S[j, p] * S[i, q]
+        swap = lhs < rhs - 1e-12 * np.maximum(np.abs(lhs), np.abs(rhs))
+        a0 = np.where(swap, j, i)  # side 0 supplies q
+        a1 = np.where(swap, i, j)  # side 1 supplies p
+        self.act = np.stack([a0, a1], axis=1)
+        self.sup = np.stack([q, p], axis=1)
+        dem = np.stack([p, q], axis=1)
+        self.dem = dem
+        self.xs = P[self.act, self.sup]
+        self.start = self.xs.copy()
+        self.xd = P[self.act, dem]  # own position on the demand issue (fixed in the round)
+        self.ss = S[self.act, self.sup]
+        self.sd = S[self.act, dem]
+        self.cs = C[self.act, self.sup]
+        self.ws = self.ss * self.cs
+        self.mv = np.zeros((E, 2))
+        self.y = self.xs.copy()
+        self.fsum = np.zeros((E, 2))
+        self.fmin = np.full((E, 2), np.inf)
+        self.fmax = np.full((E, 2), -np.inf)
+        self.gain = np.zeros(E)
+        self.valid = np.zeros(E, dtype=bool)
+        # (actor, issue) -> exchanges where that actor supplies / demands that issue
+        key_s = (self.act * m + self.sup).ravel()
+        key_d = (self.act * m + dem).ravel()
+        eid = np.repeat(np.arange(E), 2)
+        self._idx_sup = _group(key_s, eid, n * m)
+        self._idx_dem = _group(key_d, eid, n * m)
+        if E:
+            self._calc(np.arange(E))
+
+    # -- the equal-gain computation -----------------------------------------------------
+    def _move_valid(self, ids: np.ndarray, side: int, move: np.ndarray) -> np.ndarray:
+        xs = self.xs[ids, side]
+        am = np.abs(move)
+        ok = (am <= 100) & (am > _EPS_MOVE)
+        to = xs + move
+        ok &= (to >= -_EPS_EDGE) & (to <= 100 + _EPS_EDGE)
+        ok &= self.fsum[ids, side] + move <= 100 + _EPS_EDGE
+        lo = np.minimum(self.fmin[ids, side], move)
+        hi = np.maximum(self.fmax[ids, side], move)
+        ok &= ((lo < 0) & (hi < 0)) | ((lo > 0) & (hi > 0))
+        return ok
+
+    def _calc(self, ids: np.ndarray) -> None:
+        """Equal-gain exchange of every exchange in ``ids`` (Decide's ``calculate``)."""
+        if ids.size == 0:
+            return
+        xs0, xs1 = self.xs[ids, 0], self.xs[ids, 1]
+        xd0, xd1 = self.xd[ids, 0], self.xd[ids, 1]
+        ss0, ss1 = self.ss[ids, 0], self.ss[ids, 1]
+        sd0, sd1 = self.sd[ids, 0], self.sd[ids, 1]
+        w0, w1 = self.ws[ids, 0], self.ws[ids, 1]
+        Wq = self.W[self.sup[ids, 0]]
+        Wp = self.W[self.sup[ids, 1]]
+        dist1 = np.abs(xd0 - xs1)  # side 1 (supplier on p) moves to side 0's position on p
+        dist0 = np.abs(xd1 - xs0)
+        dp = dist1 * w1 / Wp
+        dq = (ss1 + sd0) / (sd1 + ss0) * dp
+        m0 = dq * Wq / w0
+        m1 = dist1.copy()
+        cap = np.abs(m0) > dist0
+        if cap.any():
+            dq_c = dist0 * w0 / Wq
+            dp_c = (ss0 + sd1) / (sd0 + ss1) * dq_c
+            dq = np.where(cap, dq_c, dq)
+            dp = np.where(cap, dp_c, dp)
+            m0 = np.where(cap, dist0, m0)
+            m1 = np.where(cap, dp_c * Wp / w1, m1)
+        m0 = np.where(xs0 > xd1, -m0, m0)
+        m1 = np.where(xs1 > xd0, -m1, m1)
+        self.mv[ids, 0] = m0
+        self.mv[ids, 1] = m1
+        self.y[ids, 0] = xs0 + m0
+        self.y[ids, 1] = xs1 + m1
+        gain = np.abs(dq * ss0 - dp * sd0)
+        self.gain[ids] = gain
+        ok = self._move_valid(ids, 0, m0) & self._move_valid(ids, 1, m1) & (gain >= 1e-10)
+        self.valid[ids] = ok
+        sub = ids[ok]
+        if sub.size:
+            self._check_overshoot(sub, 0)
+            self._check_overshoot(sub, 1)
+            ok2 = (self._move_valid(sub, 0, self.mv[sub, 0])
+                   & self._move_valid(sub, 1, self.mv[sub, 1]))
+            self.valid[sub] = ok2
+
+    def _check_overshoot(self, ids: np.ndarray, X: int) -> None:
+        """If side X's move carries the outcome on its supply issue past the partner's own
+        position, shrink the moves so that the outcome lands on it (Decide's ``check_nbs``)."""
+        Y = 1 - X
+        a = self.act[ids, X]
+        b = self.act[ids, Y]
+        d = self.sup[ids, X]
+        wa = self.ws[ids, X]
+        Wd = self.W[d]
+        inU = self.Uhas[b, d, a]
+        Ua = self.Uval[b, d, a]
+        cur = np.where(inU, Ua, self.P0[a, d])
+        numU = self.Num[d] + self.Uadj[b, d]
+        xsX = self.xs[ids, X]
+        nbs0 = (numU + (xsX - cur) * wa) / Wd
+        nbs1 = (numU + (self.y[ids, X] - cur) * wa) / Wd
+        x = self.xd[ids, Y]
+        same = ((x - nbs0 >= 0) & (x - nbs1 >= 0)) | ((x - nbs0 <= 0) & (x - nbs1 <= 0))
+        if same.all():
+            return
+        k = ~same
+        ids, a, d, wa, Wd, inU, Ua, cur, numU, xsX, x = (
+            v[k] for v in (ids, a, d, wa, Wd, inU, Ua, cur, numU, xsX, x))
+        pos_eff = np.where(inU, Ua, xsX)
+        num_all = numU + (pos_eff - cur) * wa
+        delta = np.abs((x * Wd - num_all) / wa)
+        rX = delta * wa / Wd
+        rY = (self.ss[ids, X] + self.sd[ids, Y]) / (self.sd[ids, X] + self.ss[ids, Y]) * rX
+        mY = np.abs(rY * self.W[self.sup[ids, Y]] / self.ws[ids, Y])
+        mX = delta
+        mY = np.where(self.xs[ids, Y] > self.xd[ids, X], -mY, mY)
+        mX = np.where(xsX > x, -mX, mX)
+        self.mv[ids, X] = mX
+        self.mv[ids, Y] = mY
+        self.y[ids, X] = xsX + mX
+        self.y[ids, Y] = self.xs[ids, Y] + mY
+        self.gain[ids] = np.abs(rY * self.ss[ids, Y] - rX * self.sd[ids, Y])
+
+    # -- realisation --------------------------------------------------------------------
+    def affected(self, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Exchanges touched by realising ``r``: by supply of side 0's / side 1's (actor,
+        issue), and by demand of (side 1's actor, side 0's supply issue) / the mirror."""
+        m = self.m
+        a0, a1 = self.act[r]
+        s0, s1 = self.sup[r]
+        return (self._idx_sup[a0 * m + s0], self._idx_sup[a1 * m + s1],
+                self._idx_dem[a1 * m + s0], self._idx_dem[a0 * m + s1])
+
+    def apply_outcome_update(self, r: int) -> None:
+        """Record the realised voting positions in the demanders' adjusted outcomes."""
+        for side in (0, 1):
+            a = self.act[r, side]
+            d = self.sup[r, side]
+            b = self.act[r, 1 - side]
+            y = self.y[r, side]
+            if self.Uhas[b, d, a]:
+                old = self.Uval[b, d, a]
+                new = y
+                if self.decide_updates:  # Decide's rule keeps the smaller / larger value
+                    st = self.start[r, side]
+                    if st <= old:
+                        new = old if old < y else y
+                    else:
+                        new = old if old > y else y
+            else:
+                old = self.P0[a, d]
+                new = y
+            self.Uadj[b, d] += (new - old) * self.w[a, d]
+            self.Uval[b, d, a] = new
+            self.Uhas[b, d, a] = True
+
+    def recalc(self, r: int, ids: np.ndarray, yr: np.ndarray | None = None) -> None:
+        """Recompute ``ids`` (alive, distinct from r unless duplicated) after realising r."""
+        if ids.size == 0:
+            return
+        yr = self.y[r].copy() if yr is None else yr
+        for side_r in (0, 1):
+            a = self.act[r, side_r]
+            s = self.sup[r, side_r]
+            for side in (0, 1):
+                hit = (self.act[ids, side] == a) & (self.sup[ids, side] == s)
+                if hit.any():
+                    h = ids[hit]
+                    mvh = self.mv[h, side]
+                    self.fsum[h, side] += mvh
+                    self.fmin[h, side] = np.minimum(self.fmin[h, side], mvh)
+                    self.fmax[h, side] = np.maximum(self.fmax[h, side], mvh)
+                    self.xs[h, side] = yr[side_r]
+        self._calc(ids)
+
+    def realized_record(self, r: int) -> dict[str, Any]:
+        a0, a1 = (int(v) for v in self.act[r])
+        return {
+            "i": a0, "i_supply": int(self.sup[r, 0]), "i_x": float(self.xs[r, 0]),
+            "i_y": float(self.y[r, 0]),
+            "j": a1, "j_supply": int(self.sup[r, 1]), "j_x": float(self.xs[r, 1]),
+            "j_y": float(self.y[r, 1]),
+            "gain": float(self.gain[r]),
+        }
+
+
+def _group(keys: np.ndarray, vals: np.ndarray, size: int) -> list[np.ndarray]:
+    order = np.argsort(keys, kind="stable")
+    ks = keys[order]
+    vs = vals[order]
+    bounds = np.searchsorted(ks, np.arange(size + 1))
+    return [vs[bounds[k]:bounds[k + 1]] for k in range(size)]
+
+
+def _union(parts: tuple[np.ndarray, ...]) -> np.ndarray:
+    return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=int)
+
+
+TieBreak = Callable[["_Round", int, int], tuple[int, int, float]]
+
+
+def run_round(pos: np.ndarray, sal: np.ndarray, cap: np.ndarray, present: np.ndarray, *,
+              scheduler: str, coin: TieBreak | None,
+              choose: Callable[[int], int] | None, salience_weight: float,
+              fixed_weight: float, decide_updates: bool) -> RoundResult:
+    """One round on normalised positions. ``coin(round, best, second)`` settles a tie in the
+    decide scheduler: it returns the two tied exchanges in list order and the uniform draw
+    (the model passes ``(best, second, rng.random())``; the cross-check replays Decide's own
+    decisions). ``choose(k)`` picks one of k tied exchanges (queue scheduler)."""
+    R = _Round(pos, sal, cap, present, decide_updates=decide_updates)
+    R.build()
+    order: list[int] = []
+    ties = 0
+    if R.E:
+        if scheduler == "decide":
+            order, ties = _schedule_decide(R, coin)
+        else:
+            order, ties = _schedule_queue(R, choose)
+    realized = [rec for rec in order]
+    V = pos.copy()
+    for rec in realized:
+        V[rec["i"], rec["i_supply"]] = rec["i_y"]
+        V[rec["j"], rec["j_supply"]] = rec["j_y"]
+    w = R.w
+    vx = np.where(present, V, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(R.W > 0, (vx * w).sum(axis=0) / np.where(R.W > 0, R.W, 1), R.O)
+    lam = salience_weight * (1.0 - sal) + fixed_weight
+    nxt = np.where(present, pos + lam * (V - pos), pos)
+    return RoundResult(expected=R.O.copy(), outcome=out, voting=V, next_start=nxt,
+                       realized=realized, ties=ties, n_candidates=R.E)
+
+
+def _schedule_queue(R: _Round, choose: Callable[[int], int] | None) -> tuple[list, int]:
+    """Priority queue with lazy deletion; exact ties broken by ``choose``."""
+    version = np.zeros(R.E, dtype=np.int64)
+    alive = R.valid.copy()
+    heap = [(-float(R.gain[e]), int(e), 0) for e in np.flatnonzero(alive)]
+    heapq.heapify(heap)
+    realized: list[dict[str, Any]] = []
+    ties = 0
+
+    def pop_current():
+        while heap:
+            g, e, v = heapq.heappop(heap)
+            if alive[e] and version[e] == v:
+                return g, e, v
+        return None
+
+    while True:
+        top = pop_current()
+        if top is None:
+            break
+        tied = [top]
+        while heap:
+            nxt = pop_current()
+            if nxt is None:
+                break
+            if nxt[0] - top[0] <= TIE_TOL * max(1.0, -top[0]):
+                tied.append(nxt)
+            else:
+                heapq.heappush(heap, nxt)
+                break
+        if len(tied) > 1:
+            ties += 1
+            tied.sort(key=lambda t: t[1])
+            k = choose(len(tied)) if choose is not None else 0
+            pick = tied.pop(k)
+            for t in tied:
+                heapq.heappush(heap, t)
+        else:
+            pick = tied[0]
+        r = pick[1]
+        alive[r] = False
+        realized.append(R.realized_record(r))
+        R.apply_outcome_update(r)
+        ids = _union(R.affected(r))
+        ids = ids[alive[ids]]
+        R.recalc(r, ids)
+        still = ids[R.valid[ids]]
+        alive[ids[~R.valid[ids]]] = False
+        version[still] += 1
+        for e in still:
+            heapq.heappush(heap, (-float(R.gain[e]), int(e), int(version[e])))
+    return realized, ties
+
+
+def _schedule_decide(R: _Round, coin: TieBreak | None) -> tuple[list, int]:
+    """Decide's list: stable sort by gain (highest first) before each pick; when the two best
+    tie, ``coin() >= 0.5`` realises the second and moves the first to the end, otherwise the
+    first is realised and the second is *appended again* (a duplicate entry, Decide's
+    defect). Invalid candidates stay in the list until the first realisation."""
+    L: list[int] = list(range(R.E))
+    realized: list[dict[str, Any]] = []
+    ties = 0
+    G = np.round(R.gain, 9).tolist()
+    first = True
+    while L:
+        L.sort(key=lambda e: -G[e])
+        r = L.pop(0)
+        if L:
+            nx = L[0]
+            if G[r] == G[nx]:
+                ties += 1
+                first, second, u = coin(R, r, nx) if coin is not None else (r, nx, 0.0)
+                if (first, second) != (r, nx) and first != second and {first, second} <= (
+                        set(L) | {r}) and G[first] == G[r] and G[second] == G[r]:
+                    L.insert(0, r)  # the list order Decide saw
+                    L.remove(first)
+                    L.remove(second)
+                    r = first
+                    L.insert(0, second)
+                if u >= 0.5:
+                    L.append(r)
+                    r = L.pop(0)
+                else:
+                    L.append(nx)
+        if not R.valid[r]:
+            continue
+        realized.append(R.realized_record(r))
+        R.apply_outcome_update(r)
+        yr = R.y[r].copy()
+        touched = _union(R.affected(r))
+        tset = set(touched.tolist())
+        # Decide walks its list once; an exchange listed twice is recomputed twice, and a
+        # duplicate of the realised exchange is recomputed against itself.
+        seen_once: list[int] = []
+        repeat: list[int] = []
+        counted: set[int] = set()
+        for e in L:
+            if e in tset and R.valid[e]:
+                if e in counted:
+                    repeat.append(e)
+                else:
+                    counted.add(e)
+                    seen_once.append(e)
+        if first:
+            first = False
+        batch = np.array([e for e in seen_once if e != r], dtype=int)
+        R.recalc(r, batch, yr)
+        for e in seen_once + repeat:
+            if e == r:
+                R.recalc(r, np.array([r]), yr)
+        for e in repeat:
+            if e != r and R.valid[e]:
+                R.recalc(r, np.array([e]), yr)
+        for e in touched:
+            G[e] = round(float(R.gain[e]), 9)
+        L = [e for e in L if R.valid[e]]
+    return realized, ties

@@ -1,0 +1,225 @@
+"""Stokman's exchange model: actors trade support across issues (models.md §4).
+
+Actors on opposite sides of the expected outcome on two issues can both gain by trading
+*voting positions*: each moves, on the issue it cares less about, toward the other's
+position, and in return the other moves on the issue the first cares more about. The
+equal-gain rule sets the two shifts so that both gain the same utility. Exchanges are
+realised best-first within a round; the positions actors vote for become the round's
+outcome, and actors then internalise part of their voting position before the next round.
+
+This is a clean re-implementation of the *Decide* equal-gain exchange model (the
+``decide-exchange-model`` package, GPL-3.0; read, never imported). With the ``decide`` preset
+it reproduces Decide round for round, including its defects; the defaults fix them. See
+``docs/models/exchange.md`` for the specification, the defects and the cross-check.
+
+Usage::
+
+    from detente.models.exchange import ExchangeModel
+    f = ExchangeModel().forecast(scenario, rng=7)
+    f.details["rounds"][0]["exchanges"]      # the trades realised in round 1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from detente.errors import ModelError
+from detente.models._exchange_engine import RoundResult, run_round
+from detente.models.base import (
+    ForecastModel,
+    ModelParams,
+    ModelTags,
+    RunResult,
+    StopRule,
+    iterate,
+)
+from detente.scenario.arrays import ScenarioArrays
+
+__all__ = ["ExchangeModel", "ExchangeParams", "run_exchange"]
+
+
+def _default_stop() -> StopRule:
+    return StopRule(max_rounds=10)
+
+
+class ExchangeParams(ModelParams):
+    """Parameters of the exchange model.
+
+    stop: the shared stopping rule on the actors' start positions (normalised 0-100 scale):
+        stop after ``patience`` quiet rounds, a repeated state, or ``max_rounds`` (Decide runs
+        a fixed 10 rounds by default).
+    salience_weight, fixed_weight: how much of its voting position y an actor internalises
+        before the next round: ``x' = x + (salience_weight (1 - s) + fixed_weight)(y - x)``
+        (Decide: 0.4 and 0.1).
+    scheduler: ``"queue"`` realises the best exchange from a priority queue and breaks exact
+        ties uniformly at random with the forecast's ``rng``; ``"decide"`` emulates Decide's
+        sorted list, including its coin flip between the two best and the duplicate entry
+        that flip leaves behind (a defect).
+    update_rule: how a demander's adjusted outcome records a partner's repeated moves:
+        ``"latest"`` uses the partner's latest voting position; ``"decide"`` keeps Decide's
+        rule, which can keep an older, smaller move (a defect).
+    """
+
+    stop: StopRule = Field(default_factory=_default_stop)
+    salience_weight: float = Field(default=0.4, ge=0, le=1)
+    fixed_weight: float = Field(default=0.1, ge=0, le=1)
+    scheduler: Literal["queue", "decide"] = "queue"
+    update_rule: Literal["latest", "decide"] = "latest"
+
+    @model_validator(mode="after")
+    def _weights(self) -> ExchangeParams:
+        if self.salience_weight + self.fixed_weight > 1 + 1e-12:
+            raise ValueError("salience_weight + fixed_weight must be at most 1 (an actor "
+                             "cannot internalise more than its whole voting position)")
+        return self
+
+
+class ExchangeModel(ForecastModel):
+    """Stokman's equal-gain exchange model (vote trading across issue pairs)."""
+
+    name: ClassVar[str] = "exchange"
+    Params: ClassVar[type[ModelParams]] = ExchangeParams
+    tags: ClassVar[ModelTags] = ModelTags(per_issue=False, multi_dimensional=True,
+                                          round_based=True, stochastic=True)
+    summary: ClassVar[str] = ("Stokman's exchange model: actors trade support across issue "
+                              "pairs at equal gain (Decide-compatible)")
+    presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {
+        "decide": {
+            "scheduler": "decide",
+            "update_rule": "decide",
+            "stop": {"max_rounds": 10, "tol": 0.0, "patience": 1, "detect_cycles": False},
+        },
+    }
+
+    def _run(self, arrays: ScenarioArrays, rng: np.random.Generator) -> RunResult:
+        p: ExchangeParams = self.params  # type: ignore[assignment]
+        if p.scheduler == "decide":
+            def coin(_round: Any, best: int, second: int) -> tuple[int, int, float]:
+                return best, second, float(rng.random())
+
+            choose = None
+        else:
+            coin = None  # type: ignore[assignment]
+
+            def choose(k: int) -> int:
+                return int(rng.integers(k))
+
+        return run_exchange(arrays, p, coin=coin, choose=choose)
+
+
+def _normalise(arrays: ScenarioArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    lo = arrays.scale_min
+    width = arrays.width
+    P = (arrays.position - lo[None, :]) * (100.0 / width)[None, :]
+    return P, lo, width
+
+
+def run_exchange(arrays: ScenarioArrays, params: ExchangeParams, *,
+                 coin: Callable[[Any, int, int], tuple[int, int, float]] | None = None,
+                 choose: Callable[[int], int] | None = None) -> RunResult:
+    """Run the model on ``arrays``. ``coin``/``choose`` supply the tie-breaking draws
+    (see :class:`ExchangeParams.scheduler`); the cross-check passes Decide's own draws."""
+    present = np.asarray(arrays.present, dtype=bool)
+    for k, iss in enumerate(arrays.issue_ids):
+        if not present[:, k].any():
+            raise ModelError(f"exchange: issue {iss!r} has no actor with a stance")
+    P, lo, width = _normalise(arrays)
+    sal = np.where(present, arrays.salience, 0.0)
+    cap = np.where(present, arrays.capability, 0.0)
+    results: list[RoundResult] = []
+
+    def step(x: np.ndarray, t: int) -> tuple[np.ndarray, RoundResult]:
+        res = run_round(x, sal, cap, present, scheduler=params.scheduler, coin=coin,
+                        choose=choose, salience_weight=params.salience_weight,
+                        fixed_weight=params.fixed_weight,
+                        decide_updates=params.update_rule == "decide")
+        results.append(res)
+        return res.next_start, res
+
+    it = iterate(P, step, width=100.0, rule=params.stop)
+    infos: list[RoundResult] = it.infos
+
+    def denorm(v: np.ndarray) -> np.ndarray:
+        return lo + np.asarray(v) * (width / 100.0)
+
+    n_rounds = len(infos)
+    positions = np.empty((n_rounds + 1, arrays.n_actors, arrays.n_issues))
+    positions[0] = arrays.position
+    for t, res in enumerate(infos, start=1):
+        positions[t] = np.where(present, denorm(res.voting), np.nan)
+    if infos:
+        outcome = denorm(infos[-1].outcome)
+    else:  # max_rounds == 0 cannot happen (StopRule), kept for safety
+        outcome = denorm(run_round(P, sal, cap, present, scheduler="queue", coin=None,
+                                   choose=None, salience_weight=0, fixed_weight=0,
+                                   decide_updates=False).expected)
+    outcome = np.clip(outcome, arrays.scale_min, arrays.scale_max)
+    details = _details(arrays, infos, denorm, it.cycle)
+    return RunResult(
+        outcome=outcome,
+        positions=positions,
+        rounds=np.full(arrays.n_issues, n_rounds),
+        converged=np.full(arrays.n_issues, bool(it.converged)),
+        details=details,
+    )
+
+
+def _details(arrays: ScenarioArrays, infos: list[RoundResult],
+             denorm: Callable[[np.ndarray], np.ndarray],
+             cycle: tuple[int, int] | None) -> dict[str, Any]:
+    A, I = arrays.actor_ids, arrays.issue_ids
+    lo, width = arrays.scale_min, arrays.width
+
+    def dn(v: float, k: int) -> float:
+        return float(lo[k] + v * width[k] / 100.0)
+
+    rounds: list[dict[str, Any]] = []
+    all_moves: list[list[dict[str, Any]]] = []
+    for t, res in enumerate(infos, start=1):
+        exchanges = []
+        moves = []
+        for n, r in enumerate(res.realized, start=1):
+            ai, aj = A[r["i"]], A[r["j"]]
+            qi, pj = I[r["i_supply"]], I[r["j_supply"]]
+            ex = {
+                "order": n,
+                "actors": [ai, aj],
+                "issues": [qi, pj],
+                "gain": r["gain"],
+                "moves": [
+                    {"actor": ai, "issue": qi, "from": dn(r["i_x"], r["i_supply"]),
+                     "to": dn(r["i_y"], r["i_supply"])},
+                    {"actor": aj, "issue": pj, "from": dn(r["j_x"], r["j_supply"]),
+                     "to": dn(r["j_y"], r["j_supply"])},
+                ],
+            }
+            exchanges.append(ex)
+            for (me, other, mine, theirs, x, y, k) in (
+                (ai, aj, qi, pj, r["i_x"], r["i_y"], r["i_supply"]),
+                (aj, ai, pj, qi, r["j_x"], r["j_y"], r["j_supply"]),
+            ):
+                moves.append({
+                    "round": t, "actor": me, "issue": mine, "from": dn(x, k), "to": dn(y, k),
+                    "kind": "exchange", "counterpart": other,
+                    "reason": (f"traded support: moved on {mine} toward {other} in exchange "
+                               f"for {other} moving on {theirs}"),
+                    "gain": r["gain"], "exchange": n, "demand_issue": theirs,
+                })
+        ex_out = denorm(res.expected)
+        out = denorm(res.outcome)
+        rounds.append({
+            "round": t,
+            "expected": {I[k]: float(ex_out[k]) for k in range(len(I))},
+            "outcome": {I[k]: float(out[k]) for k in range(len(I))},
+            "candidates": res.n_candidates,
+            "ties": res.ties,
+            "exchanges": exchanges,
+            "moves": moves,
+        })
+        all_moves.append(moves)
+    return {"rounds": rounds, "moves": all_moves,
+            "cycle": None if cycle is None else {"first_round": cycle[0], "period": cycle[1]}}
