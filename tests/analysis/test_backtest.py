@@ -198,3 +198,14 @@ def test_multi_issue_outcome_mapping():
                     meta={"outcome": {"a": 15.0}})
     cases, left = backtest_cases([scen])
     assert [c.issue_id for c in cases] == ["a"] and left == 1
+
+
+def test_montecarlo_coverage_on_a_few_issues(dev):
+    pytest.importorskip("detente.simulate.montecarlo")
+    from detente.analysis.backtest import montecarlo_coverage
+
+    cases = dev[0][:8]
+    a = montecarlo_coverage(cases, n=50, seed=1)
+    b = montecarlo_coverage(cases, n=50, seed=1)
+    assert a == b and [c.nominal for c in a] == [pytest.approx(0.9), pytest.approx(0.5)]
+    assert all(c.n == 8 and 0 <= c.coverage <= 1 and c.mean_width > 0 for c in a)

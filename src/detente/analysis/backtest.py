@@ -43,6 +43,7 @@ __all__ = [
     "grouped_folds",
     "interval_coverage",
     "load_backtest_cases",
+    "montecarlo_coverage",
     "paired_difference",
     "predict",
     "score_predictions",
@@ -139,7 +140,7 @@ def predict(model: ForecastModel, cases: Sequence[BacktestCase], *, seed: int = 
             try:
                 f = model.forecast(case.scenario, rng=as_generator(streams[k]))
                 values[k] = f.outcome_of(case.issue_id)
-            except (DetenteError, ValueError, ArithmeticError) as exc:
+            except Exception as exc:  # noqa: BLE001 - a failing model is skipped, not fatal
                 skipped[_reason(exc)] += 1
         if any(issubclass(w.category, NotConvergedWarning) for w in caught):
             not_conv += 1
@@ -406,3 +407,31 @@ def interval_coverage(quantiles: Mapping[float, Sequence[float] | np.ndarray],
             above=float(np.mean(yy > hh)) if n else nan,
             mean_width=float(np.mean(hh - ll)) if n else nan))
     return result
+
+
+def montecarlo_coverage(cases: Sequence[BacktestCase], model: str = "compromise", *,
+                        n: int = 200, seed: int = 0,
+                        intervals: Iterable[tuple[float, float]] = ((0.05, 0.95), (0.25, 0.75)),
+                        progress: Callable[[int], None] | None = None,
+                        ) -> list[IntervalCoverage]:
+    """Coverage of the Monte Carlo forecast intervals of ``model`` on ``cases``.
+
+    Runs :func:`detente.simulate.montecarlo.montecarlo` (its default input priors, serial
+    executor, ``n`` draws, case ``k`` seeded with ``seed + k``) and scores the intervals
+    with :func:`interval_coverage` on the 0-100 rescaled outcomes.
+    """
+    from detente.simulate.montecarlo import montecarlo
+
+    intervals = list(intervals)
+    probs = sorted({q for pair in intervals for q in pair})
+    qs = {q: np.full(len(cases), np.nan) for q in probs}
+    y = np.empty(len(cases))
+    for k, c in enumerate(cases):
+        r = montecarlo(c.scenario, [model], n=n, seed=seed + k, executor="serial")
+        vals = np.asarray(r.quantiles(model, c.issue_id, probs), dtype=float)
+        for q, v in zip(probs, vals, strict=True):
+            qs[q][k] = (v - c.scale_min) / c.width * 100.0
+        y[k] = (c.outcome - c.scale_min) / c.width * 100.0
+        if progress is not None:
+            progress(1)
+    return interval_coverage(qs, y, intervals)
