@@ -76,7 +76,7 @@ class Config:
     cycle_decimals: int = 9
     quirks: bool = False  # reproduce KTAB's defects (the ``ktab`` preset)
     perspective_probs: bool = False  # PosProb from every estimator's view (export only)
-    chunk_elems: int = 4_000_000
+    chunk_elems: int = 150_000  # initiators per block of the O(N^3) step: cache-sized
 
 
 # ---------------------------------------------------------------------------------------
@@ -119,8 +119,8 @@ def coalitions(u: np.ndarray, w: np.ndarray, rule: str) -> np.ndarray:
 
 
 def victory_probs(c: np.ndarray, model: str) -> np.ndarray:
-    """P[i, j] = chance option i beats option j from coalition strengths (§2.4)."""
-    ct = c.T
+    """P[..., i, j] = chance option i beats option j from coalition strengths (§2.4)."""
+    ct = np.swapaxes(c, -1, -2)
     if model == "Linear":
         x1, x2 = c, ct
     elif model == "Square":
@@ -138,7 +138,8 @@ def victory_probs(c: np.ndarray, model: str) -> np.ndarray:
     else:
         raise ValueError(f"unknown VictoryProbModel {model!r}")
     p = x1 / (x1 + x2)
-    np.fill_diagonal(p, 0.5)
+    d = np.arange(c.shape[-1])
+    p[..., d, d] = 0.5
     return p
 
 
@@ -243,15 +244,25 @@ def bs_util(d: np.ndarray, r: np.ndarray) -> np.ndarray:
     return np.where(d <= 1, (1 - d) * (1 + d * r), (1 - d) * (1 + r))
 
 
-def unique_indices(x: np.ndarray, tol: float) -> tuple[list[int], np.ndarray]:
+def equivalence(x: np.ndarray, tol: float) -> np.ndarray:
+    """E[i, j]: positions i and j coincide (Euclidean distance below ``tol``)."""
+    diff = x[:, None, :] - x[None, :, :]
+    return np.sqrt((diff * diff).sum(axis=2)) < tol
+
+
+def unique_indices(x: np.ndarray, tol: float, eq: np.ndarray | None = None,
+                   ) -> tuple[list[int], np.ndarray]:
     """First-appearance unique positions (Euclidean tolerance) and each actor's unique index."""
+    n = len(x)
+    e = equivalence(x, tol) if eq is None else eq
+    if int(e.sum()) == n:  # all distinct: the common case
+        return list(range(n)), np.arange(n)
     uniq: list[int] = []
-    eqv = np.empty(len(x), dtype=int)
-    for i in range(len(x)):
-        for n, k in enumerate(uniq):
-            if float(np.sqrt(np.sum((x[i] - x[k]) ** 2))) < tol:
-                eqv[i] = n
-                break
+    eqv = np.empty(n, dtype=int)
+    for i in range(n):
+        hits = np.flatnonzero(e[i, uniq]) if uniq else np.empty(0, dtype=int)
+        if hits.size:
+            eqv[i] = int(hits[0])
         else:
             uniq.append(i)
             eqv[i] = len(uniq) - 1
@@ -398,12 +409,11 @@ def _challenges(st: _State, cap: np.ndarray, s_tot: np.ndarray, cfg: Config,
                 u_ijk = p_jk * (uni + uni + unn) + (1 - p_jk) * (unj + unj + unn)
         vn = vote(rule, w[None, None, :], u_ikj - u_ijk)
         # principals are not third parties
-        mask = np.ones((b, n, n), dtype=bool)
-        mask[bi, :, ii] = False  # n == i
-        mask[:, idx, idx] = False  # n == j
-        vn = np.where(mask, vn, 0.0)
+        vn[bi, :, ii] = 0.0  # n == i
+        vn[:, idx, idx] = 0.0  # n == j
         chij = chij + np.maximum(vn, 0.0).sum(axis=2)
-        chji = chji + np.maximum(-vn, 0.0).sum(axis=2)
+        np.negative(vn, out=vn)
+        chji = chji + np.maximum(vn, 0.0, out=vn).sum(axis=2)
         phij = chij / (chij + chji)
         phji = chji / (chij + chji)
         eu_sq = u_ii + u_ij
@@ -492,25 +502,43 @@ def _interp(x_i: np.ndarray, s_i: np.ndarray, p_i: float, x_j: np.ndarray, s_j: 
 
 
 def _pos_probs(st: _State, cap: np.ndarray, cfg: Config, persp: int | None,
-               uniq: list[int], eqv: np.ndarray) -> np.ndarray:
+               uniq: list[int], eq: np.ndarray) -> np.ndarray:
     """PCE probability of each actor's position over the unique positions (Prop votes,
     capability weights), from everyone's own view (persp None) or from estimator h's."""
-    n = len(cap)
-    if persp is None:
-        u = st.own
-    else:
-        u = st.au[persp]
-    uu = u[:, uniq]
-    c = coalitions(uu, cap, "Prop")
-    p, _ = pce(c, cfg.victory, cfg.pce)
-    # KTAB reports the probability of the last unique position equivalent to the actor's
-    out = np.empty(n)
-    for i in range(n):
-        k = eqv[i]
-        for m, j in enumerate(uniq):
-            if float(np.sqrt(np.sum((st.x[i] - st.x[j]) ** 2))) < cfg.pos_tol:
-                k = m
-        out[i] = p[k]
+    u = st.own if persp is None else st.au[persp]
+    p, _ = pce(coalitions(u[:, uniq], cap, "Prop"), cfg.victory, cfg.pce)
+    # KTAB reports the probability of the *last* unique position equivalent to the actor's
+    m = eq[:, uniq]
+    last = m.shape[1] - 1 - np.argmax(m[:, ::-1], axis=1)
+    return p[last]
+
+
+def _queue_pces(util: np.ndarray, qcols: list[np.ndarray], cap: np.ndarray, cfg: Config,
+                ) -> list[np.ndarray]:
+    """Scalar PCE over each queue's bargains (columns of ``util``), batched by queue length."""
+    out: list[np.ndarray] = [np.ones(1)] * len(qcols)
+    by_len: dict[int, list[int]] = {}
+    for k, c in enumerate(qcols):
+        if len(c) > 1:
+            by_len.setdefault(len(c), []).append(k)
+    for length, ks in by_len.items():
+        if cfg.pce != "Conditional":
+            for k in ks:
+                out[k] = scalar_pce(util[:, qcols[k]], cap, cfg)
+            continue
+        cols = np.array([qcols[k] for k in ks])  # [q, L]
+        u = util[:, cols].transpose(1, 0, 2)  # [q, voter, L]
+        v = vote(cfg.voting, cap[None, :, None, None], u[:, :, :, None] - u[:, :, None, :])
+        pos = np.maximum(v, 0.0).sum(axis=1)
+        neg = np.maximum(-v, 0.0).sum(axis=1)
+        low = np.tril(np.ones((length, length), dtype=bool), -1)
+        c = np.where(low, pos, np.swapaxes(neg, 1, 2)) + MIN_COALITION
+        di = np.arange(length)
+        c[:, di, di] = MIN_COALITION
+        pk = np.prod(victory_probs(c, cfg.victory), axis=2)
+        pk = pk / pk.sum(axis=1, keepdims=True)
+        for r, k in enumerate(ks):
+            out[k] = pk[r]
     return out
 
 
@@ -543,11 +571,12 @@ def run_smp(cap: np.ndarray, pos0: np.ndarray, sal: np.ndarray, accom: np.ndarra
     st = _State(x, q, cap, sal, cfg)
 
     def record_probs(state: _State) -> None:
-        uniq, eqv = unique_indices(state.x, cfg.pos_tol)
-        probs.append(_pos_probs(state, cap, cfg, None, uniq, eqv))
+        eq = equivalence(state.x, cfg.pos_tol)
+        uniq, _ = unique_indices(state.x, cfg.pos_tol, eq)
+        probs.append(_pos_probs(state, cap, cfg, None, uniq, eq))
         risks.append(state.risk.copy())
         if cfg.perspective_probs:
-            persp.append(np.array([_pos_probs(state, cap, cfg, h, uniq, eqv)
+            persp.append(np.array([_pos_probs(state, cap, cfg, h, uniq, eq)
                                    for h in range(n)]))
 
     record_probs(st)
@@ -556,29 +585,33 @@ def run_smp(cap: np.ndarray, pos0: np.ndarray, sal: np.ndarray, accom: np.ndarra
         t += 1
         prob, edu = _challenges(st, cap, s_tot, cfg) if n > 1 else (
             np.full((n, n), 0.5), np.full((n, n), -np.inf))
+        # targets: each initiator's first strict best challenge above the threshold
+        valid = edu > cfg.min_sig_edu
+        has = valid.any(axis=1)
+        best_j = np.argmax(np.where(valid, edu, -np.inf), axis=1)
+        inits = np.flatnonzero(has)
+        tgts = best_j[inits]
+        p_ij = prob[inits, tgts]
+        b_i, b_j = _interp(x[inits], sal[inits], p_ij[:, None], x[tgts], sal[tgts],
+                           1 - p_ij[:, None], cfg.inter_vec)
         queues: list[list[Bargain]] = [[] for _ in range(n)]
         bargains: list[Bargain] = []
         targets: list[dict[str, Any]] = []
+        row_of = {int(i): r for r, i in enumerate(inits)}
         for i in range(n):
-            sq = Bargain(next_bid, i, i, x[i].copy(), x[i].copy())
+            sq = Bargain(next_bid, i, i, x[i], x[i])
             next_bid += 1
             queues[i].append(sq)
             bargains.append(sq)
-            row = edu[i]
-            best_j, best = -1, -1.0
-            for j in range(n):  # first strict maximum above the threshold, like KTAB
-                e = row[j]
-                if cfg.min_sig_edu < e and best < e:
-                    best_j, best = j, float(e)
-            if best_j < 0:
+            r = row_of.get(i)
+            if r is None:
                 continue
-            j = best_j
-            p_ij = float(prob[i, j])
-            targets.append({"initiator": i, "target": j, "value": best, "prob": p_ij})
-            b_i, b_j = _interp(x[i], sal[i], p_ij, x[j], sal[j], 1 - p_ij, cfg.inter_vec)
+            j = int(tgts[r])
+            pij, best = float(p_ij[r]), float(edu[i, j])
+            targets.append({"initiator": i, "target": j, "value": best, "prob": pij})
             new: list[Bargain] = []
             if cfg.bargn == "InitOnlyInterp":
-                new.append(Bargain(next_bid, i, j, b_i, b_j, best, p_ij))
+                new.append(Bargain(next_bid, i, j, b_i[r], b_j[r], best, pij))
                 next_bid += 1
             else:
                 pj_view, edu_j = _prob_edu_one(st, cap, s_tot, cfg, j, i, i, j)
@@ -587,47 +620,49 @@ def run_smp(cap: np.ndarray, pos0: np.ndarray, sal: np.ndarray, accom: np.ndarra
                 pji = edu_j if cfg.quirks else pj_view
                 c_i, c_j = _interp(x[i], sal[i], pji, x[j], sal[j], 1 - pji, cfg.inter_vec)
                 if cfg.bargn == "InitRcvrInterp":
-                    new.append(Bargain(next_bid, i, j, b_i, b_j, best, p_ij))
+                    new.append(Bargain(next_bid, i, j, b_i[r], b_j[r], best, pij))
                     new.append(Bargain(next_bid + 1, i, j, c_i, c_j, best, pji))
                     next_bid += 2
                 else:  # PWCompInterp
                     wi = cap[i] * s_tot[i]
                     wj = (cap[i] if cfg.quirks else cap[j]) * s_tot[j]
                     if wi + wj > 0:
-                        pi_ = (wi * b_i + wj * c_i) / (wi + wj)
-                        pj_ = (wi * b_j + wj * c_j) / (wi + wj)
+                        pi_ = (wi * b_i[r] + wj * c_i) / (wi + wj)
+                        pj_ = (wi * b_j[r] + wj * c_j) / (wi + wj)
                     else:
-                        pi_, pj_ = (b_i + c_i) / 2, (b_j + c_j) / 2
+                        pi_, pj_ = (b_i[r] + c_i) / 2, (b_j[r] + c_j) / 2
                     next_bid += 2  # KTAB numbers the two views before the compromise
-                    new.append(Bargain(next_bid, i, j, pi_, pj_, best, p_ij))
+                    new.append(Bargain(next_bid, i, j, pi_, pj_, best, pij))
                     next_bid += 1
             for b in new:
                 queues[i].append(b)
                 queues[j].append(b)
                 bargains.append(b)
-        # resolve each actor's queue independently
+        # resolve each actor's queue independently (batched by queue length)
+        real = [b for b in bargains if not b.is_sq]
+        col = {b.bid: c + 1 for c, b in enumerate(real)}  # column 0: any status quo
         base = st.own.sum(axis=1)  # [a]
+        util = np.empty((n, len(real) + 1))
+        util[:, 0] = base / n
+        if real:
+            nb_ = len(real)
+            pts = np.concatenate([np.array([b.pos_init for b in real]),
+                                  np.array([b.pos_rcvr for b in real])])
+            ub = bs_util(weighted_distance(q, pts, sal), st.risk[:, None])
+            ii_ = np.array([b.init for b in real])
+            rr_ = np.array([b.rcvr for b in real])
+            util[:, 1:] = (ub[:, :nb_] + ub[:, nb_:] + base[:, None] - st.own[:, ii_]
+                           - st.own[:, rr_]) / n
+        qcols = [np.array([0 if b.is_sq else col[b.bid] for b in qb]) for qb in queues]
+        qp = _queue_pces(util, qcols, cap, cfg)
         new_x = x.copy()
         chosen: list[int] = []
         mover: list[int | None] = [None] * n
         qprobs: list[list[tuple[int, float]]] = []
         for kq in range(n):
-            qb = queues[kq]
+            qb, p = queues[kq], qp[kq]
             nb = len(qb)
-            u_im = np.empty((n, nb))
-            for m, b in enumerate(qb):
-                if b.is_sq:
-                    u_im[:, m] = base / n
-                else:
-                    pts = np.stack([b.pos_init, b.pos_rcvr])
-                    ub = bs_util(weighted_distance(q, pts, sal), st.risk[:, None])
-                    u_im[:, m] = (ub[:, 0] + ub[:, 1] + base - st.own[:, b.init]
-                                  - st.own[:, b.rcvr]) / n
-            if nb == 1:
-                p = np.ones(1)
-            else:
-                p = scalar_pce(u_im, cap, cfg)
-            if cfg.transitions == "Stochastic":
+            if cfg.transitions == "Stochastic" and nb > 1:
                 m_sel = int(rng.choice(nb, p=p / p.sum()))
             else:
                 m_sel = int(np.argmax(np.abs(p)))
