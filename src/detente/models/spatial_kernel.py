@@ -491,8 +491,8 @@ def _interp(x_i: np.ndarray, s_i: np.ndarray, p_i: float, x_j: np.ndarray, s_j: 
         bj = _round4((wi * x_i + (min_w + wj) * x_j) / (wi + min_w + wj))
         return bi, bj
     if kind == "S2PMax":
-        di = max(p_j - p_i, 0.0)
-        dj = max(p_i - p_j, 0.0)
+        di = np.maximum(np.subtract(p_j, p_i), 0.0)
+        dj = np.maximum(np.subtract(p_i, p_j), 0.0)
         si2, sj2 = s_i * s_i, s_j * s_j
         min_w = 1e-6
         dik = (di * sj2) / ((di * sj2) + min_w + ((1 - di) * si2))
