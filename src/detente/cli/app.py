@@ -30,6 +30,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "detente.cli.core",
     "detente.cli.spatial",
     "detente.cli.backtest",
+    "detente.cli.conflict",
 )
 
 

@@ -8,7 +8,8 @@ issue's width W (models.md §3.2, §6.2)::
     u_k(x) = - sum_d s_kd |x_d - y_kd| / W_d        approves x  iff  u_k(x) >= u_k(z_k) - K_k
 
 The win-set of P holds the points every veto player approves *and* whose approvers carry at
-least ``quota`` of the total weight. In one dimension each approval set is an interval around
+least ``quota`` of the total weight, within P's own red lines and acceptable ranges (its leader
+will not sign beyond them). In one dimension each approval set is an interval around
 y_k, so win-sets are computed exactly by sorting interval endpoints (O(K log K)); several
 issues are checked package by package (:meth:`TwoLevelGame.ratified`, vectorised).
 The agreement set is the intersection of the needed principals' win-sets.
@@ -56,6 +57,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -211,6 +213,8 @@ class DomesticGame:
     ratifiers: tuple[DomesticRatifier, ...]
     audience_cost: float = 0.0
     commitments: dict[int, tuple[float, int]] = field(default_factory=dict)  # k -> (d, dir)
+    lb: np.ndarray | None = None  # [D] the principal's red lines / acceptable range
+    ub: np.ndarray | None = None
 
     @property
     def leader(self) -> DomesticRatifier:
@@ -268,8 +272,8 @@ class TwoLevelGame:
             for j, (d, dr) in game.commitments.items():
                 if j == k:
                     line, direction, penalty = d, dr, game.audience_cost
-                elif others is not None:
-                    pen_other += self._penalty(game.audience_cost, float(others[j]), d, dr, j)
+                else:  # a term kept at its reversion is still signed: it can cross a line
+                    pen_other += self._penalty(game.audience_cost, float(rest[j]), d, dr, j)
         return approval_intervals(float(r.ideal[k]), float(sal[k]), budget - spent - pen_other,
                                   float(self.lo[k]), float(self.hi[k]), float(w[k]),
                                   line=line, direction=direction, penalty=penalty,
@@ -288,7 +292,10 @@ class TwoLevelGame:
         ivs: list[Intervals] = [self.approval_set(g, r, issue, others=others)
                                 for r in g.ratifiers]
         k = self._k(issue)
-        result: Intervals = ((float(self.lo[k]), float(self.hi[k])),)
+        a, b = float(self.lo[k]), float(self.hi[k])
+        if g.lb is not None and g.ub is not None:
+            a, b = max(a, float(g.lb[k])), min(b, float(g.ub[k]))
+        result: Intervals = ((a, b),) if a <= b else ()
         for r, iv in zip(g.ratifiers, ivs, strict=True):
             if r.veto:
                 result = intersect(result, iv)
@@ -328,7 +335,14 @@ class TwoLevelGame:
                 "empty_win_sets": empty, "clash": clash}
 
     # -- packages -------------------------------------------------------------------------
+    @cached_property
+    def _arr(self) -> dict[str, np.ndarray]:
+        return self._build_arrays()
+
     def _arrays(self) -> dict[str, np.ndarray]:
+        return self._arr
+
+    def _build_arrays(self) -> dict[str, np.ndarray]:
         rs = [(g, r) for g in self.games for r in g.ratifiers]
         ideal = np.array([np.nan_to_num(r.ideal) for _, r in rs])
         sal = np.array([r.salience for _, r in rs])
@@ -370,6 +384,9 @@ class TwoLevelGame:
             veto = np.array([r.veto for r in g.ratifiers])
             w = np.array([0.0 if r.veto else r.weight for r in g.ratifiers])
             ok = np.all(a[:, veto], axis=1) if veto.any() else np.ones(a.shape[0], bool)
+            if g.lb is not None and g.ub is not None:
+                X = np.atleast_2d(np.asarray(packages, dtype=float))
+                ok &= np.all((X >= g.lb - 1e-9) & (X <= g.ub + 1e-9), axis=1)
             if w.sum() > 0:
                 ok &= (a.astype(float) @ w) >= g.quota * w.sum() - 1e-12
             res[:, p] = ok
@@ -555,8 +572,20 @@ def two_level_game(scenario: Scenario, *, month: int = 0,
                 st = scenario.stance(p, iss_id)
                 pos = st.position if st is not None else float(lo[k] + hi[k]) / 2
                 commitments[k] = (float(d), 1 if pos >= d else -1)
+        plb, pub = lo.copy(), hi.copy()
+        for k, iss_id in enumerate(ids):
+            st = scenario.stance(p, iss_id)
+            if st is None:
+                continue
+            if st.acceptable is not None:
+                plb[k], pub[k] = max(plb[k], st.acceptable[0]), min(pub[k], st.acceptable[1])
+            if st.red_line is not None:
+                if st.red_line > st.position:
+                    pub[k] = min(pub[k], st.red_line)
+                else:
+                    plb[k] = max(plb[k], st.red_line)
         games.append(DomesticGame(principal=p, rule=rule, quota=quota, ratifiers=tuple(rats),
-                                  audience_cost=a_cost, commitments=commitments))
+                                  audience_cost=a_cost, commitments=commitments, lb=plb, ub=pub))
     return TwoLevelGame(issue_ids=ids, lo=lo, hi=hi, width=width, games=tuple(games),
                         month=month, audience=audience)
 

@@ -197,7 +197,7 @@ def _flip(judge: _Judge, who: str, x: np.ndarray, lo: np.ndarray, hi: np.ndarray
         v = float(cand[np.argmin(np.abs(cand - x[j]))])
         # refine the boundary between x_j and v by bisection
         a_, b_ = float(x[j]), v
-        for _ in range(40):
+        for _ in range(30):
             mid = 0.5 * (a_ + b_)
             y = x.copy()
             y[j] = mid
@@ -211,7 +211,7 @@ def _flip(judge: _Judge, who: str, x: np.ndarray, lo: np.ndarray, hi: np.ndarray
         if best is None or cost < best[0]:
             best = (cost, y)
     if best is None and D >= 2:
-        g2 = max(11, min(61, grid // 4))
+        g2 = max(11, min(31, grid // 4))
         for j, k in itertools.combinations(range(D), 2):
             vj, vk = np.linspace(lo[j], hi[j], g2), np.linspace(lo[k], hi[k], g2)
             J, K = np.meshgrid(vj, vk, indexing="ij")
