@@ -30,7 +30,8 @@ def test_every_shipped_csv_reads(name: str) -> None:
 
 def test_dummy_csv_content() -> None:
     sc = read_ktab_csv(KTAB_IN / "dummyData_3Dim.csv")
-    assert sc.name == "DummyData" + "_3Dim" and sc.description == "Dummy scenario to test reading format"
+    assert sc.name == "DummyData_3Dim"
+    assert sc.description == "Dummy scenario to test reading format"
     assert sc.issue_ids == ("pstn1", "pstn2", "pstn3")
     assert sc.actor_ids[0] == "sactor-00" and sc.actors[0].capability == 102.543
     st = sc.stance("sactor-02", "pstn3")

@@ -375,7 +375,7 @@ def read_ktab_xml(path: str | Path) -> Scenario:
     if not dims:
         raise InputFileError(sp, "no dimensions: <Dimensions> needs at least one <dName>",
                              line=_line_of(text, "<Dimensions"), field="Dimensions",
-                             fix="list the dimensions as <Dimensions><dName>..</dName></Dimensions>")
+                             fix="list them as <Dimensions><dName>..</dName></Dimensions>")
     nd = len(dims)
     actors_el = root.find("Actors")
     actor_els = actors_el.findall("Actor") if actors_el is not None else []
