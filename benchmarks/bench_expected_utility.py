@@ -139,8 +139,8 @@ def reference_round(x, c, s, width, *, prob="paper", voter_risk=None, risk_view=
         if not offers:
             continue
 
-        def move(o):
-            return abs(o[1] - x[i])
+        def move(o, xi=x[i]):
+            return abs(o[1] - xi)
 
         if offer_pick == "least_move":
             best = min(offers, key=lambda o: (move(o), -o[3], o[1]))
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
 
     prm = EUParams(prob=args.prob)
     sizes = [10, 30, 100] if args.quick else [10, 30, 100, 300, 1000]
-    loop_limit = 100  # beyond this the pure-Python O(n^3) loop takes minutes per round
+    loop_limit = 300  # beyond this the pure-Python O(n^3) loop takes minutes per round
     rng = np.random.default_rng(1)
     print(f"expected_utility: one round, prob={args.prob} (voters use r_k: "
           f"{prm.uses_voter_risk}), best of several runs")

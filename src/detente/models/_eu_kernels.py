@@ -54,6 +54,7 @@ KIND_NAMES = {KIND_CONFLICT: "conflict", KIND_COMPROMISE: "compromise",
               KIND_CAPITULATION: "capitulation"}
 
 _DIRECT_LIMIT = 4_000_000  # elements of a [chunk, n, n, n] tensor built at once
+_PARALLEL_MIN = 200_000  # inner iterations below which numba kernels run on one thread
 _SMALL_N = 24  # batches of at most this many actors use the direct O(n^3) vote mass
 
 try:  # numba is optional (detente[fast]); everything falls back to NumPy without it
@@ -73,8 +74,7 @@ def _mass_direct_py(g: np.ndarray, out: np.ndarray) -> None:
 
 if _nb is not None:
 
-    @_nb.njit(parallel=True, cache=True, fastmath=False)
-    def _mass_direct_nb(g: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover
+    def _mass_direct_body(g: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover
         bsz, n, _ = g.shape
         for b in _nb.prange(bsz):
             for i in range(n):
@@ -86,6 +86,9 @@ if _nb is not None:
                             acc += v
                     out[b, i, j] = acc
 
+    _mass_direct_par = _nb.njit(parallel=True, cache=True)(_mass_direct_body)
+    _mass_direct_ser = _nb.njit(cache=True)(_mass_direct_body)
+
 
 def numba_enabled() -> bool:
     """Whether the optional numba kernels are in use."""
@@ -96,7 +99,8 @@ def _mass_direct(g: np.ndarray) -> np.ndarray:
     out = np.empty(g.shape)
     if _nb is not None:
         try:
-            _mass_direct_nb(np.ascontiguousarray(g), out)
+            fn = _mass_direct_par if g.size * g.shape[1] >= _PARALLEL_MIN else _mass_direct_ser
+            fn(np.ascontiguousarray(g), out)
             return out
         except Exception:  # pragma: no cover - a broken numba install: fall back
             pass
@@ -445,9 +449,8 @@ if _nb is not None:
             return dist < bdist
         return tgt < btgt
 
-    @_nb.njit(parallel=True, cache=True)
-    def _offers_pick_nb(x, a, b, capitulation, rule, kind, target, new, cp
-                        ) -> None:  # pragma: no cover - compiled
+    def _offers_pick_body(x, a, b, capitulation, rule, kind, target, new, cp
+                          ) -> None:  # pragma: no cover - compiled
         bsz, n = x.shape
         for q in _nb.prange(bsz):
             for i in range(n):
@@ -494,6 +497,10 @@ if _nb is not None:
                 new[q, i] = btgt if bj >= 0 else xi
                 cp[q, i] = bj
 
+    # threads only pay for large batches; small calls run serially (no thread start-up)
+    _offers_pick_par = _nb.njit(parallel=True, cache=True)(_offers_pick_body)
+    _offers_pick_ser = _nb.njit(cache=True)(_offers_pick_body)
+
 
 def offers_and_pick(x: np.ndarray, a: np.ndarray, b: np.ndarray, capitulation: bool,
                     rule: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -511,7 +518,8 @@ def offers_and_pick(x: np.ndarray, a: np.ndarray, b: np.ndarray, capitulation: b
         new = np.empty((bsz, n))
         cp = np.empty((bsz, n), dtype=np.int64)
         try:
-            _offers_pick_nb(np.ascontiguousarray(x), np.ascontiguousarray(a),
+            fn = _offers_pick_par if bsz * n * n >= _PARALLEL_MIN else _offers_pick_ser
+            fn(np.ascontiguousarray(x), np.ascontiguousarray(a),
                             np.ascontiguousarray(b), bool(capitulation), _RULES[rule],
                             kind, target, new, cp)
             return kind, target, new, cp

@@ -39,12 +39,14 @@ Quadrant labels of :func:`quad_map` (seen by actor i, A = EU_ij, B = EU_ji):
 (signs differ and the winner's gain exceeds the loser's loss: ``i_concedes`` when B > 0 > A,
 ``j_concedes`` when A > 0 > B), ``capitulation`` (signs differ and the loser's loss is at
 least the winner's gain: ``i_capitulates`` / ``i_dominates``), ``stalemate`` (A <= 0 and
-B <= 0: neither expects to gain, the status quo holds).
+B <= 0: neither expects to gain, the status quo holds) and ``same_position`` (j stands where i
+stands; both expected utilities are 0 and no offer is possible).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -52,7 +54,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
-from detente.errors import ModelError, ParamsError
+from detente.errors import ModelError, NotConvergedWarning, ParamsError
 from detente.models import _eu_kernels as K
 from detente.models.base import (
     Forecast,
@@ -346,6 +348,10 @@ def solve_batch(x: Any, c: Any, s: Any, *, width: Any, params: Any = None) -> Ba
     c = np.broadcast_to(np.asarray(c, dtype=float), x.shape)
     s = np.broadcast_to(np.asarray(s, dtype=float), x.shape)
     bsz, n = x.shape
+    order = K.canonical_order(x, c, s)
+    x = np.take_along_axis(x, order, axis=1)
+    c = np.take_along_axis(c, order, axis=1)
+    s = np.take_along_axis(s, order, axis=1)
     width = np.broadcast_to(np.asarray(width, dtype=float), (bsz,)).copy()
     if np.any(width <= 0):
         raise ModelError("expected_utility.solve_batch: width must be positive")
@@ -404,7 +410,9 @@ def solve_batch(x: Any, c: Any, s: Any, *, width: Any, params: Any = None) -> Ba
     for b in np.flatnonzero(period > 0):
         f, p_ = cyc_first[b], period[b]
         outcome[b] = series[f:f + p_, b].mean()
-    return BatchResult(outcome, med, mea, rounds, converged, period, x)
+    final = np.empty_like(x)
+    np.put_along_axis(final, order, x, axis=1)
+    return BatchResult(outcome, med, mea, rounds, converged, period, final)
 
 
 # ------------------------------------------------------------------------------ model
@@ -442,15 +450,19 @@ class ExpectedUtilityModel(PerIssueModel):
 
     def solve_issue(self, issue: IssueData, rng: np.random.Generator) -> IssueResult:
         prm = self.params
-        x0 = issue.position.astype(float)
-        c = issue.capability[None, :].astype(float)
-        s = issue.salience[None, :].astype(float)
+        # solve on a canonical actor order so that no floating-point sum depends on the
+        # order in which the scenario lists its actors
+        order = K.canonical_order(issue.position, issue.capability, issue.salience)
+        inv = np.argsort(order)
+        x0 = issue.position[order].astype(float)
+        c = issue.capability[order][None, :].astype(float)
+        s = issue.salience[order][None, :].astype(float)
         width = np.array([issue.width])
         w = c * s
 
         def step(x: np.ndarray, t: int) -> tuple[np.ndarray, dict[str, Any]]:
             st = _round(x[None, :], c, s, width, prm)
-            return st.new[0], _round_info(x, st)
+            return st.new[0], _round_info(x, st, order, inv)
 
         res = iterate(x0, step, width=issue.width, rule=prm.stop)
         path = res.path
@@ -483,7 +495,7 @@ class ExpectedUtilityModel(PerIssueModel):
             details["stopped"] = "cycle"
         details["forecast"] = {"kind": prm.forecast, "value": outcome,
                                "median": float(med[-1]), "mean": float(mea[-1])}
-        return IssueResult(outcome=outcome, path=path, converged=res.converged,
+        return IssueResult(outcome=outcome, path=path[:, inv], converged=res.converged,
                            rounds=res.rounds, details=details)
 
     def _run(self, arrays: ScenarioArrays, rng: np.random.Generator) -> RunResult:
@@ -493,18 +505,21 @@ class ExpectedUtilityModel(PerIssueModel):
         return RunResult(res.outcome, res.positions, res.rounds, res.converged, details)
 
 
-def _round_info(x: np.ndarray, st: RoundState) -> dict[str, Any]:
+def _round_info(x: np.ndarray, st: RoundState, order: np.ndarray, inv: np.ndarray
+                ) -> dict[str, Any]:
+    """Per-round record in the issue's own actor order (``order`` maps solver -> issue)."""
     cp = st.counterpart[0]
     moves = []
     for i in np.flatnonzero(cp >= 0):
         j = int(cp[i])
         moves.append({
-            "i": int(i), "j": j, "kind": int(st.kind[0, i, j]),
+            "i": int(order[i]), "j": int(order[j]), "kind": int(st.kind[0, i, j]),
             "from": float(x[i]), "to": float(st.new[0, i]),
             "eu_own": float(st.a[0, i, j]), "eu_other": float(st.b[0, i, j]),
             "n_offers": int((st.kind[0, i] > 0).sum()),
         })
-    return {"r": [float(v) for v in st.r[0]], "mu": float(st.mu[0]), "moves": moves}
+    moves.sort(key=lambda m: m["i"])
+    return {"r": [float(v) for v in st.r[0][inv]], "mu": float(st.mu[0]), "moves": moves}
 
 
 def _fmt(v: float) -> str:
@@ -585,6 +600,7 @@ _QUAD_TEXT = {
     ("capitulation", "i_capitulates"): "{i} capitulates to {j}",
     ("capitulation", "i_dominates"): "{i} dominates: {j} capitulates",
     ("stalemate", None): "stalemate: neither expects to gain, the status quo holds",
+    ("same_position", None): "{j} holds the same position as {i}: nothing to contest",
 }
 
 
@@ -595,7 +611,8 @@ def quad_map(scenario: Scenario, issue_id: str, actor_id: str,
 
     For every other actor j with a stance: ``eu_ij`` (what i expects from challenging j),
     ``eu_ji`` (what j expects from challenging i, as i sees it with the model's
-    ``risk_view``), the ``quadrant`` (conflict / compromise / capitulation / stalemate),
+    ``risk_view``), the ``quadrant`` (conflict / compromise / capitulation / stalemate /
+    same_position),
     ``side`` (who gives way, see the module docstring) and a plain ``label``. ``round``
     evaluates the map on the positions after that many rounds of ``model`` (default: the
     model's defaults; 0 = initial positions).
@@ -609,7 +626,11 @@ def quad_map(scenario: Scenario, issue_id: str, actor_id: str,
         raise ModelError(f"actor {actor_id!r} has no stance on issue {issue_id!r}")
     x = arr.position[idx, k].astype(float)
     if round > 0:
-        fc = model.forecast(scenario)
+        stop = model.params.stop.model_copy(update={"max_rounds": int(round)})
+        runner = ExpectedUtilityModel(model.params.model_copy(update={"stop": stop}))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotConvergedWarning)
+            fc = runner.forecast(scenario)
         row = min(round, fc.positions.shape[0] - 1)
         x = fc.positions[row, idx, k].astype(float)
     width = float(arr.width[k])
@@ -620,7 +641,7 @@ def quad_map(scenario: Scenario, issue_id: str, actor_id: str,
         if jj == i:
             continue
         a, b = float(st.a[0, i, jj]), float(st.b[0, i, jj])
-        quad, side = _quadrant(a, b)
+        quad, side = ("same_position", None) if x[jj] == x[i] else _quadrant(a, b)
         out.append({
             "actor": arr.actor_ids[j], "position": float(x[jj]), "eu_ij": a, "eu_ji": b,
             "quadrant": quad, "side": side,
@@ -663,8 +684,9 @@ def explain_lines(forecast: Forecast, actor_id: str) -> list[str]:
                     and (iss is None or m.get("issue", iss) == iss)]
             if mine:
                 for m in mine:
+                    why = m.get("reason", "it accepted an offer")
                     lines.append(f"{prefix}round {t}: {actor_id} moved {_num(m['from'])} -> "
-                                 f"{_num(m['to'])} because {m.get('reason', 'it accepted an offer')}")
+                                 f"{_num(m['to'])} because {why}")
             elif k is not None and t < forecast.positions.shape[0]:
                 v = float(forecast.positions[t, a, k])
                 if math.isnan(v):
