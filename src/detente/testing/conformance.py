@@ -176,7 +176,8 @@ def check_capability_scaling(cls: type[ForecastModel]) -> None:
         a.model_copy(update={"capability": a.capability * 7.25}) for a in s.actors)})
     scaled = Scenario.model_validate(scaled.model_dump())
     a, b = _forecast(cls(), s).outcome, _forecast(cls(), scaled).outcome
-    if not _close(a, b, 1e-7):
+    # 1e-5 on a 0-100 scale: room for the tiny additive floors some models use (KTAB's 1e-8)
+    if not _close(a, b, 1e-5):
         raise _fail("capability_scaling", cls.name, f"{a} became {b} after scaling clout")
 
 
