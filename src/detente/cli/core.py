@@ -245,7 +245,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one place for the core c
             except Exception as exc:  # a broken plugin must not hide the others
                 t.add_row(name, f"[red]cannot load: {exc}[/]", "", "")
                 continue
-            params = ", ".join(f"{k}={v.default!r}" for k, v in cls.Params.model_fields.items())
+            params = ", ".join(f"{k}={v.get_default(call_default_factory=True)!r}"
+                               for k, v in cls.Params.model_fields.items())
             t.add_row(name, cls.summary or (cls.__doc__ or "").strip().split("\n")[0],
                       params, ", ".join(cls.presets))
         Console(width=200).print(t)
