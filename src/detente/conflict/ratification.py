@@ -260,9 +260,8 @@ class TwoLevelGame:
         ratifier's own reversion by default)."""
         k = self._k(issue)
         w = self.width
-        budget = r.no_deal_loss(w) + r.cost
+        ideal, budget = self._rinfo[id(r)]
         sal = r.salience
-        ideal = np.nan_to_num(r.ideal)
         rest = r.reversion if others is None else np.asarray(others, dtype=float)
         mask = np.arange(len(w)) != k
         spent = float(np.sum((np.abs(rest - ideal) * sal / w)[mask & (sal > 0)]))
@@ -285,9 +284,27 @@ class TwoLevelGame:
             return 0.0
         return a if self.audience == "step" else a * abs(x - d) / float(self.width[k])
 
+    @cached_property
+    def _rinfo(self) -> dict[int, tuple[np.ndarray, float]]:
+        return {id(r): (np.nan_to_num(r.ideal), r.no_deal_loss(self.width) + r.cost)
+                for g in self.games for r in g.ratifiers}
+
+    @cached_property
+    def _ws_cache(self) -> dict[tuple[str, int], Intervals]:
+        return {}
+
     def win_set(self, principal: str, issue: str | int, *,
                 others: np.ndarray | None = None) -> Intervals:
         """Exact 1-D win-set of ``principal`` on ``issue``."""
+        if others is None:
+            key = (principal, self._k(issue))
+            if key not in self._ws_cache:
+                self._ws_cache[key] = self._win_set(principal, key[1], None)
+            return self._ws_cache[key]
+        return self._win_set(principal, issue, others)
+
+    def _win_set(self, principal: str, issue: str | int,
+                 others: np.ndarray | None) -> Intervals:
         g = self.game(principal)
         ivs: list[Intervals] = [self.approval_set(g, r, issue, others=others)
                                 for r in g.ratifiers]
@@ -359,7 +376,7 @@ class TwoLevelGame:
         coef = arr["sal"] / self.width  # [R, D]
         for s in range(0, X.shape[0], chunk):
             x = X[s:s + chunk]
-            loss = np.einsum("nrd,rd->nr", np.abs(x[:, None, :] - arr["ideal"][None]), coef)
+            loss = _weighted_l1(x, arr["ideal"], coef)
             col = 0
             for g in self.games:
                 for r in g.ratifiers:
@@ -397,9 +414,7 @@ class TwoLevelGame:
         """[N, R] approval margin ``budget - loss`` (utility units; >= 0 approves)."""
         X = np.atleast_2d(np.asarray(packages, dtype=float))
         arr = self._arrays()
-        loss = np.einsum("nrd,rd->nr", np.abs(X[:, None, :] - arr["ideal"][None]),
-                         arr["sal"] / self.width)
-        return arr["budget"][None] - loss
+        return arr["budget"][None] - _weighted_l1(X, arr["ideal"], arr["sal"] / self.width)
 
     def pressure(self, point: dict[str, float] | Sequence[float]) -> dict[str, Any]:
         """Ratification pressure on a forecast: its distance (per issue, scale units) to the
@@ -421,6 +436,17 @@ class TwoLevelGame:
         package_ok = (bool(self.ratified(proj[None])[0].all())
                       if not np.isnan(proj).any() else False)
         return {"issues": per, "projected_package_ratified": package_ok}
+
+
+def _weighted_l1(X: np.ndarray, ideal: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    """[N, R] sum_d coef[r, d] |X[n, d] - ideal[r, d]|, one issue at a time (no 3-D temp)."""
+    out = np.zeros((X.shape[0], ideal.shape[0]))
+    for d in range(X.shape[1]):
+        c = coef[:, d]
+        if not c.any():
+            continue
+        out += np.abs(X[:, d:d + 1] - ideal[None, :, d]) * c[None, :]
+    return out
 
 
 def _quota_pieces(voters: list[tuple[DomesticRatifier, Intervals]], quota: float,

@@ -55,9 +55,9 @@ class ActorTable:
     capability: np.ndarray  # [A]
 
     def loss(self, X: np.ndarray) -> np.ndarray:
-        X = np.atleast_2d(X)
-        return np.einsum("nad,ad->na", np.abs(X[:, None, :] - self.ideal[None]),
-                         self.sal / self.width)
+        from detente.conflict.ratification import _weighted_l1
+
+        return _weighted_l1(np.atleast_2d(X), self.ideal, self.sal / self.width)
 
     def gain(self, X: np.ndarray) -> np.ndarray:
         """[N, A] utility of each package minus the value of no deal."""
