@@ -335,7 +335,13 @@ def run_round(pos: np.ndarray, sal: np.ndarray, cap: np.ndarray, present: np.nda
             order, ties = _schedule_decide(R, coin)
         else:
             order, ties = _schedule_queue(R, choose)
-    realized = [rec for rec in order]
+    # Decide keeps the realised exchange objects and reads their voting positions at the end
+    # of the round (a duplicate entry can still change them, see _schedule_decide)
+    realized = []
+    for r, x0, x1 in order:
+        rec = R.realized_record(r)
+        rec["i_x"], rec["j_x"] = x0, x1
+        realized.append(rec)
     V = pos.copy()
     for rec in realized:
         V[rec["i"], rec["i_supply"]] = rec["i_y"]
@@ -356,7 +362,7 @@ def _schedule_queue(R: _Round, choose: Callable[[int], int] | None) -> tuple[lis
     alive = R.valid.copy()
     heap = [(-float(R.gain[e]), int(e), 0) for e in np.flatnonzero(alive)]
     heapq.heapify(heap)
-    realized: list[dict[str, Any]] = []
+    realized: list[tuple[int, float, float]] = []
     ties = 0
 
     def pop_current():
@@ -391,7 +397,7 @@ def _schedule_queue(R: _Round, choose: Callable[[int], int] | None) -> tuple[lis
             pick = tied[0]
         r = pick[1]
         alive[r] = False
-        realized.append(R.realized_record(r))
+        realized.append((r, float(R.xs[r, 0]), float(R.xs[r, 1])))
         R.apply_outcome_update(r)
         ids = _union(R.affected(r))
         ids = ids[alive[ids]]
@@ -410,7 +416,7 @@ def _schedule_decide(R: _Round, coin: TieBreak | None) -> tuple[list, int]:
     first is realised and the second is *appended again* (a duplicate entry, Decide's
     defect). Invalid candidates stay in the list until the first realisation."""
     L: list[int] = list(range(R.E))
-    realized: list[dict[str, Any]] = []
+    realized: list[tuple[int, float, float]] = []
     ties = 0
     G = np.round(R.gain, 9).tolist()
     first = True
@@ -427,7 +433,7 @@ def _schedule_decide(R: _Round, coin: TieBreak | None) -> tuple[list, int]:
                     L.insert(0, r)  # the list order Decide saw
                     L.remove(first)
                     L.remove(second)
-                    r = first
+                    r, nx = first, second
                     L.insert(0, second)
                 if u >= 0.5:
                     L.append(r)
@@ -436,7 +442,7 @@ def _schedule_decide(R: _Round, coin: TieBreak | None) -> tuple[list, int]:
                     L.append(nx)
         if not R.valid[r]:
             continue
-        realized.append(R.realized_record(r))
+        realized.append((r, float(R.xs[r, 0]), float(R.xs[r, 1])))
         R.apply_outcome_update(r)
         yr = R.y[r].copy()
         touched = _union(R.affected(r))
