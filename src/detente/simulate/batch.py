@@ -25,6 +25,7 @@ perturbed dynamics; models that read only arrays are unaffected by dynamics).
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -203,12 +204,17 @@ def _expected_utility(model: Any, pos: np.ndarray, sal: np.ndarray, cap: np.ndar
     bsz = pos.shape[0]
     out = np.empty((bsz, base.n_issues))
     conv = np.empty((bsz, base.n_issues), dtype=bool)
+    # the kernels pick their vote-mass method by batch size (B = 1 takes another, equally
+    # exact route that can differ in the last bits); a lone draw is padded to two so that
+    # a draw's result never depends on how many draws share its chunk
+    pad = 2 if bsz == 1 else bsz
+    take = np.zeros(pad, dtype=int) if bsz == 1 else slice(None)
     for k in range(base.n_issues):
         idx = np.flatnonzero(base.present[:, k])
-        res = solve(pos[:, idx, k], cap[:, idx, k], sal[:, idx, k],
+        res = solve(pos[take][:, idx, k], cap[take][:, idx, k], sal[take][:, idx, k],
                     width=float(base.width[k]), params=model.params)
-        out[:, k] = res.outcome
-        conv[:, k] = res.converged
+        out[:, k] = res.outcome[:bsz]
+        conv[:, k] = res.converged[:bsz]
     return out, conv
 
 
@@ -223,10 +229,7 @@ def _loop(model: ForecastModel, pos: np.ndarray, sal: np.ndarray, cap: np.ndarra
     out = np.empty((bsz, base.n_issues))
     conv = np.empty((bsz, base.n_issues), dtype=bool)
     for b in range(bsz):
-        arr = ScenarioArrays(
-            actor_ids=base.actor_ids, issue_ids=base.issue_ids, position=pos[b],
-            salience=sal[b], capability=cap[b], present=base.present,
-            scale_min=base.scale_min, scale_max=base.scale_max, status_quo=base.status_quo)
+        arr = replace(base, position=pos[b], salience=sal[b], capability=cap[b])
         m = model if models is None else models[b]
         res = m.forecast_arrays(arr, rng=rngs[b])
         out[b] = res.outcome

@@ -94,6 +94,8 @@ class VariantRun:
     elapsed: float
     executor: str
     workers: int
+    agreement: np.ndarray | None = None  # [variant, draw, issue] int8 (1/0, -1 n/a)
+    point_agreement: np.ndarray | None = None  # [variant, issue]
 
 
 class _Progress:
@@ -135,7 +137,8 @@ def run_variants(scenario: Scenario, models: Sequence[Any],
                  = None, executor: str | ExecutorHandle | Executor = "process",
                  workers: int | None = None, address: str | None = None,
                  progress: bool | Callable[[int, int], None] = False,
-                 chunk_size: int | None = None, force_loop: bool = False) -> VariantRun:
+                 chunk_size: int | None = None, force_loop: bool = False,
+                 agreement: bool = False) -> VariantRun:
     """The engine behind :func:`montecarlo` and :func:`~detente.simulate.whatif.whatif`:
     ``n`` draws of every model under every variant, with common random numbers."""
     if n < 0:
@@ -151,20 +154,23 @@ def run_variants(scenario: Scenario, models: Sequence[Any],
     compile_plan(scenario, unc)  # validate in the parent: errors name the entry
     vs = tuple((name, tuple(ivs)) for name, ivs in variants)
     # point forecasts: no perturbation, one pseudo-draw
-    pjob = Job(scenario, (), tuple(ms), vs, force_loop)
+    pjob = Job(scenario, (), tuple(ms), vs, force_loop, agreement)
     pplan = compile_plan(scenario, ())
     from detente.simulate.run import _prepare  # noqa: PLC0415 - same package
 
     digest0, blob0 = pack_job(pjob)
     _, _, pmodels = _prepare(digest0, blob0)
-    point = run_chunk(pjob, pplan, pmodels, 0, [np.random.SeedSequence(int(seed))]
-                      ).outcome[:, :, 0, :]
+    pres = run_chunk(pjob, pplan, pmodels, 0, [np.random.SeedSequence(int(seed))])
+    point = pres.outcome[:, :, 0, :]
+    pagree = None if pres.agreement is None else pres.agreement[:, 0, :]
     m = len(scenario.issues)
     nv, nm = len(vs), len(ms)
     if n == 0:
         return VariantRun(np.empty((nv, nm, 0, m)), np.empty((nv, nm, 0, m), dtype=bool),
-                          point, np.arange(0), False, 0.0, "none", 0)
-    job = Job(scenario, unc, tuple(ms), vs, force_loop)
+                          point, np.arange(0), False, 0.0, "none", 0,
+                          None if pagree is None else np.empty((nv, 0, m), dtype=np.int8),
+                          pagree)
+    job = Job(scenario, unc, tuple(ms), vs, force_loop, agreement)
     digest, blob = pack_job(job)
     seeds = spawn(int(seed), n)
     size = chunk_size or default_chunk_size(n)
@@ -223,12 +229,15 @@ def run_variants(scenario: Scenario, models: Sequence[Any],
         outcome = np.concatenate([results[s].outcome for s in order], axis=2)
         conv = np.concatenate([results[s].converged for s in order], axis=2)
         draws = np.concatenate([np.arange(s, s + results[s].outcome.shape[2]) for s in order])
+        agree = (np.concatenate([results[s].agreement for s in order], axis=1)
+                 if agreement else None)
     else:
         outcome = np.empty((nv, nm, 0, m))
         conv = np.empty((nv, nm, 0, m), dtype=bool)
         draws = np.arange(0)
+        agree = np.empty((nv, 0, m), dtype=np.int8) if agreement else None
     return VariantRun(outcome, conv, point, draws, partial or len(draws) < n, elapsed,
-                      handle.kind, handle.workers)
+                      handle.kind, handle.workers, agree, pagree)
 
 
 class _Borrowed:
@@ -273,6 +282,20 @@ class MonteCarloResult:
     scale_max: np.ndarray
     uncertainty: tuple[Uncertainty, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    agreement: np.ndarray | None = None  # [draw, issue] int8: 1 non-empty, 0 empty, -1 n/a
+    point_agreement: np.ndarray | None = None  # [issue]
+
+    def agreement_probability(self) -> dict[str, float] | None:
+        """Per issue, the share of draws whose two-level agreement set is non-empty (None
+        when not computed; NaN when the scenario names no principal to ratify)."""
+        if self.agreement is None:
+            return None
+        out = {}
+        for k, iss in enumerate(self.issue_ids):
+            a = self.agreement[:, k]
+            ok = a >= 0
+            out[iss] = float(np.mean(a[ok] == 1)) if ok.any() else math.nan
+        return out
 
     @property
     def n_draws(self) -> int:
@@ -371,6 +394,7 @@ class MonteCarloResult:
             "elapsed_s": round(self.elapsed, 4),
             "summary": self.summary(),
             "convergence_rate": self.convergence_rate() if self.n_draws else None,
+            "p_agreement_set_nonempty": self.agreement_probability(),
             "uncertainty": [u.model_dump(mode="json", exclude_none=True)
                             for u in self.uncertainty],
             "notes": list(self.notes),
@@ -385,7 +409,7 @@ def montecarlo(scenario: Scenario, models: Sequence[Any] = ("compromise",), n: i
                progress: bool | Callable[[int, int], None] = False,
                chunk_size: int | None = None,
                interventions: Sequence[Intervention] = (),
-               force_loop: bool = False) -> MonteCarloResult:
+               force_loop: bool = False, agreement: bool = False) -> MonteCarloResult:
     """``n`` draws of every model in ``models`` on perturbed copies of ``scenario``.
 
     uncertainty: entries to sample (default: the scenario's ``uncertainty``, or the default
@@ -393,13 +417,15 @@ def montecarlo(scenario: Scenario, models: Sequence[Any] = ("compromise",), n: i
     draw. executor: ``serial``, ``process`` (default, every CPU) or ``dask`` (``address``
     of a scheduler, or a local cluster), or an open executor. progress: ``True`` shows a
     progress bar; a callable gets ``(done, total)``. ``force_loop`` skips the batched fast
-    paths (for cross-checks).
+    paths (for cross-checks). ``agreement``: also record, per draw and issue, whether the
+    two-level agreement set of :mod:`detente.conflict.ratification` is non-empty (a full
+    perturbed scenario per draw: slower).
     """
     ms = resolve_models(models, params)
     run = run_variants(scenario, ms, [("run", tuple(interventions))], n=n, seed=seed,
                        uncertainty=uncertainty, executor=executor, workers=workers,
                        address=address, progress=progress, chunk_size=chunk_size,
-                       force_loop=force_loop)
+                       force_loop=force_loop, agreement=agreement)
     from detente.scenario.arrays import scenario_arrays
 
     a = scenario_arrays(scenario)
@@ -421,4 +447,6 @@ def montecarlo(scenario: Scenario, models: Sequence[Any] = ("compromise",), n: i
         point=run.point[0], draws=run.draws, n_requested=n, seed=int(seed),
         partial=run.partial, elapsed=run.elapsed, executor=run.executor,
         workers=run.workers, scale_min=a.scale_min, scale_max=a.scale_max,
-        uncertainty=unc, notes=tuple(notes))
+        uncertainty=unc, notes=tuple(notes),
+        agreement=None if run.agreement is None else run.agreement[0],
+        point_agreement=None if run.point_agreement is None else run.point_agreement[0])

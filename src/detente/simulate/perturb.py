@@ -40,7 +40,7 @@ from __future__ import annotations
 import fnmatch
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -68,6 +68,8 @@ __all__ = [
 CELL_TARGETS = ("position", "salience", "capability")
 ACTOR_TARGETS = ("monthly_cost", "drift")
 DISTRIBUTIONS = ("normal", "uniform", "triangular", "discrete", "lognormal")
+
+_PER_ISSUE = ("scale_min", "scale_max", "status_quo")
 
 _MC_EPS = 1e-12
 """Quantiles are kept inside [eps, 1 - eps] so unbounded distributions stay finite."""
@@ -279,23 +281,17 @@ class DrawBatch:
         if self.keep is None or bool(np.all(self.keep)):
             return base, self.position, self.salience, self.capability
         k = self.keep
-        sub = ScenarioArrays(
-            actor_ids=tuple(a for a, keep in zip(base.actor_ids, k, strict=True) if keep),
-            issue_ids=base.issue_ids,
-            position=base.position[k], salience=base.salience[k],
-            capability=base.capability[k], present=self.present[k],
-            scale_min=base.scale_min, scale_max=base.scale_max, status_quo=base.status_quo,
-        )
+        sliced = {f.name: getattr(base, f.name)[k] for f in fields(base)
+                  if f.name not in _PER_ISSUE and isinstance(getattr(base, f.name), np.ndarray)}
+        sliced["present"] = self.present[k]
+        sub = replace(base, actor_ids=tuple(a for a, keep in zip(base.actor_ids, k, strict=True)
+                                            if keep), **sliced)
         return sub, self.position[:, k], self.salience[:, k], self.capability[:, k]
 
     def arrays(self, base: ScenarioArrays, b: int) -> ScenarioArrays:
         """Draw ``b`` as a :class:`ScenarioArrays` (kept actors only)."""
         sub, pos, sal, cap = self.kept(base)
-        return ScenarioArrays(
-            actor_ids=sub.actor_ids, issue_ids=sub.issue_ids,
-            position=pos[b], salience=sal[b], capability=cap[b], present=sub.present,
-            scale_min=sub.scale_min, scale_max=sub.scale_max, status_quo=sub.status_quo,
-        )
+        return replace(sub, position=pos[b], salience=sal[b], capability=cap[b])
 
     def take(self, idx: np.ndarray) -> DrawBatch:
         idx = np.asarray(idx)
@@ -592,6 +588,9 @@ def batch_scenario(scenario: Scenario, batch: DrawBatch, b: int) -> Scenario:
         if s.actor in dropped:
             continue
         r, c = ai[s.actor], ii[s.issue]
+        if not a.present[r, c]:  # a parent's line its factions speak for: not perturbed
+            stances.append(s)
+            continue
         pos = float(batch.position[b, r, c])
         sal = float(batch.salience[b, r, c]) * 100.0
         cap = float(batch.capability[b, r, c])

@@ -28,7 +28,7 @@ import numpy as np
 from detente.models.base import ForecastModel
 from detente.scenario.schema import Scenario, Uncertainty
 from detente.simulate.batch import evaluate_batch
-from detente.simulate.perturb import PerturbationPlan, compile_plan
+from detente.simulate.perturb import PerturbationPlan, batch_scenario, compile_plan
 from detente.simulate.whatif import Intervention, apply_interventions
 
 __all__ = ["ChunkResult", "Job", "model_stream", "pack_job", "run_chunk", "run_job_chunk"]
@@ -41,6 +41,7 @@ class Job:
     models: tuple[ForecastModel, ...]
     variants: tuple[tuple[str, tuple[Intervention, ...]], ...]
     force_loop: bool = False
+    agreement: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,22 @@ class ChunkResult:
     start: int
     outcome: np.ndarray  # [V, M, B, m]
     converged: np.ndarray  # [V, M, B, m]
+    agreement: np.ndarray | None = None  # [V, B, m] int8: 1 non-empty, 0 empty, -1 n/a
+
+
+def agreement_nonempty(scenario: Scenario) -> np.ndarray:
+    """Per issue: 1 when the two-level agreement set (the needed principals' win-sets
+    intersected, :mod:`detente.conflict.ratification`) is non-empty, 0 when empty, -1 when
+    the scenario names no principal whose ratification is needed."""
+    from detente.conflict.ratification import two_level_game
+    from detente.errors import ModelError
+
+    m = len(scenario.issues)
+    try:
+        game = two_level_game(scenario)
+    except ModelError:
+        return np.full(m, -1, dtype=np.int8)
+    return np.array([1 if game.agreement_set(k) else 0 for k in range(m)], dtype=np.int8)
 
 
 def pack_job(job: Job) -> tuple[str, bytes]:
@@ -95,8 +112,12 @@ def run_chunk(job: Job, plan: PerturbationPlan, models: list[list[ForecastModel]
     n_v, n_m, bsz = len(job.variants), len(job.models), len(seeds)
     out = np.empty((n_v, n_m, bsz, m))
     conv = np.empty((n_v, n_m, bsz, m), dtype=bool)
+    agree = np.empty((n_v, bsz, m), dtype=np.int8) if job.agreement else None
     for v, (_, ivs) in enumerate(job.variants):
         vb = apply_interventions(batch, ivs, job.scenario, base)
+        if agree is not None:
+            for b in range(bsz):
+                agree[v, b] = agreement_nonempty(batch_scenario(job.scenario, vb, b))
         for j, model in enumerate(models[v]):
             if model.tags.stochastic:
                 mr = [model_stream(s, model.name) for s in seeds]
@@ -105,7 +126,7 @@ def run_chunk(job: Job, plan: PerturbationPlan, models: list[list[ForecastModel]
             o, c = evaluate_batch(model, vb, base, job.scenario, mr, force_loop=job.force_loop)
             out[v, j] = o
             conv[v, j] = c
-    return ChunkResult(start, out, conv)
+    return ChunkResult(start, out, conv, agree)
 
 
 def run_job_chunk(digest: str, blob: bytes, start: int,

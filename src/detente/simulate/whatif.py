@@ -296,7 +296,27 @@ def apply_interventions(batch: DrawBatch, interventions: Sequence[Intervention],
                     new = cur + float(c.delta)  # type: ignore[arg-type]
                 fd[a] = np.maximum(new, 0.0)
         # guarantee and set are model parameters: applied where the models are built
-    return replace(batch, position=pos, salience=sal, capability=cap,
+    present = batch.present
+    delegated = getattr(arrays, "delegated", None)
+    if not keep.all() and delegated is not None and delegated.any():
+        # a parent whose factions all left speaks for itself again on that issue
+        present = present.copy()
+        parent = {a.id: a.parent for a in scenario.actors}
+        for p, k in zip(*np.nonzero(delegated), strict=True):
+            if not keep[p]:
+                continue
+            if any(parent.get(aids[i]) == aids[p] and keep[i] and present[i, k]
+                   for i in range(len(aids))):
+                continue
+            st = scenario.stance(aids[p], iids[k])
+            if st is None:
+                continue
+            pos[:, p, k] = st.position
+            sal[:, p, k] = st.salience / 100.0
+            cap[:, p, k] = (scenario.actor(aids[p]).capability if st.capability is None
+                            else st.capability)
+            present[p, k] = True
+    return replace(batch, position=pos, salience=sal, capability=cap, present=present,
                    keep=None if bool(keep.all()) else keep, dynamics=dyn, params=params,
                    extra=extra)
 
