@@ -409,8 +409,13 @@ def test_explain_lines(emission):
     assert "france" in lines[0] and "conceded" in lines[0]
     stay = explain_lines(f, "uk")
     assert all("stayed at 10" in ln for ln in stay)
+    assert explain_lines(f, "belgium", "year") == lines
     with pytest.raises(Exception, match="unknown actor"):
         explain_lines(f, "nobody")
+    from detente.models.explain import explain_lines as generic
+
+    g = generic(f, "belgium")
+    assert len(g) == f.rounds[0] and "compromise with france" in g[0]
 
 
 def test_quad_map(emission):

@@ -290,7 +290,11 @@ def eu_from_gains(gs: np.ndarray, gf: np.ndarray, p: np.ndarray, s_target: np.nd
                   dmu: np.ndarray, d: np.ndarray, r: np.ndarray | float, q: float, t: float
                   ) -> np.ndarray:
     """:func:`eu_challenge` from precomputed :func:`gains` (shared by EU_ij and EU_ji)."""
-    out = gf + s_target * p * (gs - gf) + (1.0 - s_target) * (gs - gf)
+    # s (P gs + (1 - P) gf) + (1 - s) gs == gf + (gs - gf) (1 - s (1 - P))
+    out = (1.0 - p) * s_target
+    np.subtract(1.0, out, out=out)
+    out *= gs - gf
+    out += gf
     if q != 1.0:
         half = 0.5 * (dmu + d)
         out = out - (1.0 - q) * (t * _gain(-half, r) + (1.0 - t) * _gain(half, r))

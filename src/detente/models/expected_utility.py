@@ -654,13 +654,16 @@ def _num(v: float) -> str:
     return f"{v:.4g}" if math.isfinite(v) else str(v)
 
 
-def explain_lines(forecast: Forecast, actor_id: str) -> list[str]:
+def explain_lines(forecast: Forecast, actor_id: str, issue_id: str | None = None
+                  ) -> list[str]:
     """Why ``actor_id`` moved, round by round, from a forecast's details.
 
     Works for any round-based model that follows the shared explanation format
     (``details[issue]['moves']`` or ``details['rounds']['moves']``). Lines read
     ``"round t: X moved a -> b because <reason>"`` or ``"round t: X stayed at a"``; with
-    several issues each line starts with ``[issue]``.
+    several issues each line starts with ``[issue]``. ``issue_id`` restricts the lines to
+    one issue. (:func:`detente.models.explain.explain_lines` is the generic, model-agnostic
+    version used by the CLI; both read the same records.)
     """
     if actor_id not in forecast.actor_ids:
         raise ModelError(f"unknown actor {actor_id!r}; known: {', '.join(forecast.actor_ids)}")
@@ -669,6 +672,8 @@ def explain_lines(forecast: Forecast, actor_id: str) -> list[str]:
     multi = len(forecast.issue_ids) > 1
     blocks: list[tuple[str | None, int | None, Any]] = []
     for k, iss in enumerate(forecast.issue_ids):
+        if issue_id is not None and iss != issue_id:
+            continue
         det = forecast.details.get(iss)
         if isinstance(det, Mapping) and "moves" in det:
             blocks.append((iss, k, det["moves"]))
