@@ -45,6 +45,7 @@ __all__ = [
     "QUANTILES",
     "VariantRun",
     "default_chunk_size",
+    "executor_context",
     "montecarlo",
     "resolve_models",
     "run_variants",
@@ -258,6 +259,10 @@ def _executor(executor: str | ExecutorHandle | Executor, workers: int | None,
     if isinstance(executor, Executor):
         return _Borrowed(ExecutorHandle(executor, type(executor).__name__, workers or 1))
     return open_executor(executor, workers, address=address)
+
+
+executor_context = _executor
+"""Open (or borrow) an executor from a kind name, an ExecutorHandle or an Executor."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -353,6 +353,13 @@ class PerturbationPlan:
              for x, f in zip(u_by_factor, self.factors, strict=True)]
         return self._apply(q, bsz, draws)
 
+    def apply_cell_quantiles(self, quantiles: Sequence[np.ndarray],
+                             draws: np.ndarray | None = None) -> DrawBatch:
+        """Perturbed arrays from one quantile per cell: ``quantiles[f]`` is [B, size of
+        factor f] (parameters: [B, 1])."""
+        bsz = quantiles[0].shape[0] if quantiles else 0
+        return self._apply(quantiles, bsz, draws)
+
     def _apply(self, quantiles: Sequence[np.ndarray], bsz: int, draws: np.ndarray | None
                ) -> DrawBatch:
         a = self.arrays

@@ -31,7 +31,8 @@ from detente.simulate.batch import evaluate_batch
 from detente.simulate.perturb import PerturbationPlan, batch_scenario, compile_plan
 from detente.simulate.whatif import Intervention, apply_interventions
 
-__all__ = ["ChunkResult", "Job", "model_stream", "pack_job", "run_chunk", "run_job_chunk"]
+__all__ = ["ChunkResult", "Job", "agreement_nonempty", "model_stream", "pack_job", "run_chunk",
+           "run_design_chunk", "run_job_chunk"]
 
 
 @dataclass(frozen=True)
@@ -134,3 +135,28 @@ def run_job_chunk(digest: str, blob: bytes, start: int,
     """The task every executor runs: draws ``start .. start + len(seeds) - 1``."""
     job, plan, models = _prepare(digest, blob)
     return run_chunk(job, plan, models, start, seeds)
+
+
+def run_design_chunk(digest: str, blob: bytes, start: int, design: np.ndarray,
+                     columns: Sequence[np.ndarray],
+                     seeds: Sequence[np.random.SeedSequence]) -> ChunkResult:
+    """Rows ``start ..`` of an experimental design (global sensitivity analysis).
+
+    ``design[r, d]`` is the quantile of design factor d in row r; ``columns[f][c]`` says which
+    design factor drives cell c of the plan's entry f, so cells grouped in one factor move
+    together. Only the first variant is run.
+    """
+    job, plan, models = _prepare(digest, blob)
+    q = [design[:, np.asarray(cols, dtype=int)] for cols in columns]
+    batch = plan.apply_cell_quantiles(q, np.arange(start, start + design.shape[0]))
+    rngs = [np.random.default_rng(s) for s in seeds]
+    base = plan.arrays
+    bsz, m = design.shape[0], base.n_issues
+    out = np.empty((1, len(job.models), bsz, m))
+    conv = np.empty((1, len(job.models), bsz, m), dtype=bool)
+    vb = apply_interventions(batch, job.variants[0][1], job.scenario, base)
+    for j, model in enumerate(models[0]):
+        mr = [model_stream(s, model.name) for s in seeds] if model.tags.stochastic else rngs
+        out[0, j], conv[0, j] = evaluate_batch(model, vb, base, job.scenario, mr,
+                                               force_loop=job.force_loop)
+    return ChunkResult(start, out, conv)
