@@ -31,6 +31,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "detente.cli.spatial",
     "detente.cli.backtest",
     "detente.cli.conflict",
+    "detente.cli.web",
 )
 
 

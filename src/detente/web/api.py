@@ -1,0 +1,385 @@
+"""The JSON API (``/api/...``); its OpenAPI schema is served at ``/openapi.json`` and browsable
+at ``/docs`` (self-hosted: no CDN, see :mod:`detente.web.app`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, HTTPException, Path, Query, Request, UploadFile
+from fastapi.responses import PlainTextResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from detente.errors import DetenteError
+from detente.web.jobs import JobRequest
+from detente.web.security import ID_PATTERN, JOB_ID_PATTERN, check_id
+
+__all__ = ["router", "read_upload"]
+
+router = APIRouter(prefix="/api")
+
+ScenarioId = Annotated[str, Path(description="scenario id (bundled name or user id)",
+                                 max_length=200)]
+RunId = Annotated[int, Path(ge=1, le=2**62, description="run id from GET /api/runs")]
+JobId = Annotated[str, Path(max_length=64, description="job id from POST /api/jobs")]
+
+
+def _state(request: Request) -> Any:
+    return request.app.state.detente
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "bad input (the message says what and how to fix)"},
+    401: {"model": Problem, "description": "access token missing or wrong"},
+    404: {"model": Problem, "description": "unknown id"},
+}
+
+
+async def read_upload(request: Request, file: UploadFile) -> bytes:
+    """The uploaded bytes, refusing more than the configured size while reading."""
+    cap = _state(request).settings.max_upload_bytes
+    data = bytearray()
+    while True:
+        chunk = await file.read(64 * 1024)
+        if not chunk:
+            break
+        data.extend(chunk)
+        if len(data) > cap:
+            raise HTTPException(413, f"upload is larger than {cap / 1e6:.2f} MB, the most this "
+                                "server accepts; remove unused content or split the scenario")
+    return bytes(data)
+
+
+# ---------------------------------------------------------------------------------------
+# basics
+
+
+@router.get("/health", tags=["meta"], summary="Server status and version")
+def health(request: Request) -> dict[str, Any]:
+    from detente import __version__
+
+    st = _state(request)
+    return {"status": "ok", "version": __version__, "active_jobs": st.jobs.active(),
+            "max_active_jobs": st.settings.max_active_jobs, "executor": st.settings.executor}
+
+
+@router.get("/models", tags=["models"], summary="Every registered model with its parameters")
+def models() -> list[dict[str, Any]]:
+    from detente.models.registry import available_models, get_model_class
+
+    out = []
+    for name in available_models():
+        try:
+            cls = get_model_class(name)
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not hide the others
+            out.append({"name": name, "error": str(exc), "summary": "", "params": {},
+                        "presets": [], "round_based": False, "stochastic": False})
+            continue
+        params = {}
+        for k, f in cls.Params.model_fields.items():
+            d = f.default
+            params[k] = d if isinstance(d, (int, float, str, bool, type(None))) else repr(d)
+        out.append({"name": name, "summary": cls.summary or (cls.__doc__ or "").strip()
+                    .split("\n")[0], "params": params, "presets": list(cls.presets),
+                    "round_based": cls.tags.round_based, "stochastic": cls.tags.stochastic,
+                    "error": None})
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# scenarios
+
+
+@router.get("/scenarios", tags=["scenarios"], summary="The scenario library")
+def list_scenarios(request: Request) -> list[dict[str, Any]]:
+    return _state(request).library.entries()
+
+
+class ValidationReport(BaseModel):
+    ok: bool
+    errors: list[dict[str, Any]] = []
+    scenario: dict[str, Any] | None = None
+
+
+@router.post("/scenarios/validate", tags=["scenarios"], responses=ERRORS,
+             summary="Validate scenario data; every error names its editor cell")
+def validate_scenario(request: Request, data: dict[str, Any]) -> ValidationReport:
+    sc, errors = _state(request).library.validate(data)
+    if sc is None:
+        return ValidationReport(ok=False, errors=errors)
+    return ValidationReport(ok=True, scenario={"id": sc.id, "actors": len(sc.actors),
+                                               "issues": len(sc.issues),
+                                               "hash": sc.content_hash()})
+
+
+@router.post("/scenarios/upload", tags=["scenarios"], status_code=201,
+             responses={**ERRORS, 409: {"model": Problem}, 413: {"model": Problem},
+                        415: {"model": Problem}},
+             summary="Upload a scenario file (YAML, JSON, CSV table, KTAB CSV/XML, Decide)")
+async def upload_scenario(
+    request: Request,
+    file: Annotated[UploadFile, File(description="the scenario file")],
+    id: Annotated[str | None, Form(description="save under this id instead of the file's")
+                  ] = None,
+    overwrite: Annotated[bool, Form()] = False,
+) -> dict[str, Any]:
+    st = _state(request)
+    content = await read_upload(request, file)
+    sc = st.library.parse_upload(content, file.filename or "upload.yaml")
+    if id:
+        check_id(id)
+        sc = sc.model_copy(update={"id": id})
+    st.library.save(sc, overwrite=overwrite)
+    return st.library._entry(sc.id, "user")
+
+
+@router.get("/scenarios/{sid}", tags=["scenarios"], responses=ERRORS,
+            summary="One scenario as JSON (the canonical data)")
+def get_scenario(request: Request, sid: ScenarioId) -> dict[str, Any]:
+    from detente.scenario.io_yaml import scenario_to_data
+
+    lib = _state(request).library
+    sc = lib.get(sid)
+    return {"id": sid, "origin": "bundled" if lib.is_bundled(sid) else "user",
+            "editable": not lib.is_bundled(sid), "hash": sc.content_hash(),
+            "data": scenario_to_data(sc)}
+
+
+@router.put("/scenarios/{sid}", tags=["scenarios"],
+            responses={**ERRORS, 409: {"model": Problem}, 413: {"model": Problem},
+                       422: {"description": "validation errors, each with its editor cell"}},
+            summary="Save edited scenario data as a user scenario")
+def put_scenario(request: Request, sid: ScenarioId, data: dict[str, Any]) -> Any:
+    check_id(sid)
+    lib = _state(request).library
+    data = {**data, "id": sid}
+    sc, errors = lib.validate(data)
+    if sc is None:
+        from fastapi.responses import JSONResponse
+
+        return JSONResponse(status_code=422, content={
+            "detail": f"the scenario has {len(errors)} problem(s); the first: "
+                      f"{errors[0]['path']}: {errors[0]['message']}", "errors": errors})
+    lib.save(sc, overwrite=True)
+    return lib._entry(sc.id, "user")
+
+
+@router.delete("/scenarios/{sid}", tags=["scenarios"], status_code=204,
+               responses={**ERRORS, 409: {"model": Problem}},
+               summary="Delete a user scenario (bundled ones are read-only)")
+def delete_scenario(request: Request, sid: ScenarioId) -> Response:
+    _state(request).library.delete(sid)
+    return Response(status_code=204)
+
+
+@router.get("/scenarios/{sid}/yaml", tags=["scenarios"], responses=ERRORS,
+            response_class=PlainTextResponse, summary="Download a scenario as canonical YAML")
+def scenario_yaml(request: Request, sid: ScenarioId) -> Response:
+    from detente.scenario.io_yaml import dump_yaml
+
+    sc = _state(request).library.get(sid)
+    return PlainTextResponse(dump_yaml(sc), media_type="application/yaml", headers={
+        "content-disposition": f'attachment; filename="{sc.id}.yaml"'})
+
+
+@router.get("/scenarios/{sid}/csv", tags=["scenarios"], responses=ERRORS,
+            response_class=PlainTextResponse,
+            summary="Download a scenario as the wide actor x issue CSV (spreadsheet-safe)")
+def scenario_csv(request: Request, sid: ScenarioId) -> Response:
+    from detente.scenario.io_table import dump_table
+
+    sc = _state(request).library.get(sid)
+    return _csv(dump_table(sc), f"{sc.id}.csv")
+
+
+def _csv(text: str, name: str) -> Response:
+    return PlainTextResponse(text, media_type="text/csv; charset=utf-8", headers={
+        "content-disposition": f'attachment; filename="{name}"',
+        "x-content-type-options": "nosniff"})
+
+
+# ---------------------------------------------------------------------------------------
+# proposals
+
+
+def _bundled_proposals() -> dict[str, Any]:
+    from importlib import resources
+    from pathlib import Path as _P
+
+    root = resources.files("detente") / "data" / "proposals"
+    out = {}
+    try:
+        for e in root.iterdir():
+            if e.name.endswith((".yaml", ".yml")):
+                out[e.name.rsplit(".", 1)[0]] = _P(str(e))
+    except FileNotFoundError:
+        pass
+    return dict(sorted(out.items()))
+
+
+@router.get("/proposals", tags=["proposals"], summary="Bundled proposals")
+def list_proposals() -> list[dict[str, Any]]:
+    from detente.deals.proposal import load_proposal
+
+    rows = []
+    for pid, path in _bundled_proposals().items():
+        p = load_proposal(path)
+        rows.append({"id": pid, "name": p.name, "scenario": p.scenario, "terms": p.terms,
+                     "guarantee": p.guarantee})
+    return rows
+
+
+@router.get("/proposals/{pid}", tags=["proposals"], responses=ERRORS,
+            summary="One bundled proposal")
+def get_proposal(pid: Annotated[str, Path(max_length=200)]) -> dict[str, Any]:
+    from detente.deals.proposal import load_proposal
+
+    check_id(pid, "proposal id")
+    found = _bundled_proposals()
+    if pid not in found:
+        raise HTTPException(404, f"unknown proposal {pid!r}; known: "
+                            f"{', '.join(found) or '(none)'}")
+    return load_proposal(found[pid]).model_dump(mode="json")
+
+
+class EvaluateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scenario: str = Field(description="scenario id", max_length=200)
+    terms: dict[str, float] = Field(description="issue id -> value on the issue's scale; "
+                                    "issues left out keep their status quo",
+                                    max_length=200)
+    guarantee: float = Field(default=0.0, ge=0, le=1)
+    month: int = Field(default=0, ge=0, le=240)
+    flip_grid: int = Field(default=201, ge=2, le=401,
+                           description="grid points per issue when searching what flips a "
+                           "veto (smaller is faster, for live sliders)")
+    name: str = Field(default="proposal from the dashboard", max_length=200)
+
+
+@router.post("/proposals/evaluate", tags=["proposals"], responses=ERRORS,
+             summary="Who accepts, who vetoes, and what would flip each veto")
+def evaluate_proposal(request: Request, req: EvaluateRequest) -> dict[str, Any]:
+    from detente.deals.evaluate import evaluate
+    from detente.deals.proposal import proposal_from_terms
+
+    st = _state(request)
+    sc = st.library.get(req.scenario)
+    if not req.terms:
+        raise HTTPException(400, "terms is empty; give at least one issue: value, e.g. "
+                            f"{{\"{sc.issue_ids[0]}\": 50}}")
+    try:
+        prop = proposal_from_terms(req.terms, id="dashboard", name=req.name,
+                                   guarantee=req.guarantee)
+        ev = evaluate(sc, prop, month=req.month, where="proposal", flip_grid=req.flip_grid)
+    except DetenteError as exc:
+        raise HTTPException(400, str(exc)) from None
+    d = ev.to_dict()
+    names = {a.id: a.name for a in sc.actors}
+    for row in d["actors"]:
+        row["name"] = names.get(row["actor"], row["actor"])
+    d["issues"] = [{"id": i.id, "name": i.name, "label": i.label_for(d["proposal"]["terms"][i.id])}
+                   for i in sc.issues]
+    return d
+
+
+# ---------------------------------------------------------------------------------------
+# jobs
+
+
+@router.post("/jobs", tags=["jobs"], status_code=202,
+             responses={**ERRORS, 413: {"model": Problem}, 429: {"model": Problem}},
+             summary="Start a forecast or Monte Carlo job in the background")
+def start_job(request: Request, req: JobRequest) -> dict[str, Any]:
+    job = _state(request).jobs.submit(req)
+    return job.to_dict()
+
+
+@router.get("/jobs", tags=["jobs"], summary="Every job this server knows (newest first)")
+def list_jobs(request: Request) -> list[dict[str, Any]]:
+    return [j.to_dict() for j in _state(request).jobs.list()]
+
+
+@router.get("/jobs/{jid}", tags=["jobs"], responses=ERRORS,
+            summary="A job's state and progress (poll this)")
+def get_job(request: Request, jid: JobId) -> dict[str, Any]:
+    return _state(request).jobs.get(jid).to_dict()
+
+
+@router.post("/jobs/{jid}/cancel", tags=["jobs"], responses={**ERRORS, 409: {"model": Problem}},
+             summary="Cancel a queued or running job")
+def cancel_job(request: Request, jid: JobId) -> dict[str, Any]:
+    return _state(request).jobs.cancel(jid).to_dict()
+
+
+# ---------------------------------------------------------------------------------------
+# runs
+
+
+@router.get("/runs", tags=["runs"], summary="Stored runs (newest first)")
+def list_runs(request: Request,
+              scenario: Annotated[str | None, Query(max_length=200)] = None,
+              limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
+    if scenario is not None:
+        check_id(scenario)
+    return _state(request).runs.list(limit=limit, scenario=scenario)
+
+
+@router.get("/runs/{rid}", tags=["runs"], responses=ERRORS,
+            summary="A run: forecasts, positions by round, Monte Carlo summary")
+def get_run(request: Request, rid: RunId) -> dict[str, Any]:
+    return _state(request).runs.payload(rid)
+
+
+@router.get("/runs/{rid}/forecasts.csv", tags=["runs"], responses=ERRORS,
+            response_class=PlainTextResponse, summary="Forecasts as CSV (spreadsheet-safe)")
+def run_forecasts_csv(request: Request, rid: RunId) -> Response:
+    return _csv(_state(request).runs.forecasts_csv(rid), f"run-{rid}-forecasts.csv")
+
+
+@router.get("/runs/{rid}/positions.csv", tags=["runs"], responses=ERRORS,
+            response_class=PlainTextResponse,
+            summary="Positions by round as CSV (spreadsheet-safe)")
+def run_positions_csv(request: Request, rid: RunId) -> Response:
+    return _csv(_state(request).runs.positions_csv(rid), f"run-{rid}-positions.csv")
+
+
+@router.get("/runs/{rid}/draws.csv", tags=["runs"], responses=ERRORS,
+            response_class=PlainTextResponse,
+            summary="Monte Carlo draws as CSV (spreadsheet-safe)")
+def run_draws_csv(request: Request, rid: RunId) -> Response:
+    return _csv(_state(request).runs.draws_csv(rid), f"run-{rid}-draws.csv")
+
+
+@router.get("/runs/{rid}/figures", tags=["runs"], responses=ERRORS,
+            summary="The report figures available for a run")
+def run_figures(request: Request, rid: RunId) -> list[dict[str, Any]]:
+    st = _state(request)
+    st.runs.payload(rid)
+    return [{"key": f.key, "section": f.section, "title": f.title, "caption": f.caption,
+             "url": f"/api/runs/{rid}/figures/{f.key}.png"}
+            for f in st.runs.figure_index(rid)]
+
+
+@router.get("/runs/{rid}/figures/{key}.png", tags=["runs"], responses=ERRORS,
+            response_class=Response, summary="One report figure as PNG")
+def run_figure(request: Request, rid: RunId,
+               key: Annotated[str, Path(max_length=200)]) -> Response:
+    check_id(key, "figure key")
+    png = _state(request).runs.figure_png(rid, key)
+    return Response(png, media_type="image/png",
+                    headers={"cache-control": "private, max-age=3600"})
+
+
+@router.get("/compare", tags=["runs"], responses=ERRORS,
+            summary="Compare two runs: changed inputs, parameters and forecasts")
+def compare(request: Request, a: Annotated[int, Query(ge=1, le=2**62)],
+            b: Annotated[int, Query(ge=1, le=2**62)]) -> dict[str, Any]:
+    return _state(request).runs.compare(a, b)
+
+
+# silence "imported but unused" for the patterns re-exported for tests
+_ = (ID_PATTERN, JOB_ID_PATTERN)

@@ -1,0 +1,302 @@
+"""Stored runs as the dashboard shows them: a JSON payload (for the API and the interactive
+charts), a :class:`~detente.report.model.Report` (for the report's figures and templates), CSV
+exports and run comparisons. Nothing here computes a forecast; it only reshapes stored data.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from fastapi import HTTPException
+
+__all__ = ["RunViews"]
+
+
+def _f(v: Any) -> float | None:
+    if v is None:
+        return None
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+class RunViews:
+    """Reads runs from the job manager's store and caches what it builds (runs never
+    change once written)."""
+
+    def __init__(self, jobs: Any, cache_size: int = 64) -> None:
+        self.jobs = jobs
+        self._payloads: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        self._reports: OrderedDict[int, Any] = OrderedDict()
+        self._pngs: OrderedDict[tuple[int, str], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+        self._plot_lock = threading.Lock()
+        self.cache_size = cache_size
+
+    # -- reading ----------------------------------------------------------------------
+    def stored(self, run_id: int) -> Any:
+        from detente.store import StoreError
+
+        store = self.jobs.store()
+        try:
+            return store.get(int(run_id))
+        except StoreError:
+            raise HTTPException(404, f"unknown run {run_id}; see GET /api/runs for the runs "
+                                "this server has stored") from None
+
+    def list(self, limit: int = 200, scenario: str | None = None) -> list[dict[str, Any]]:
+        rows = self.jobs.store().list_runs(limit=limit, scenario=scenario)
+        return [{"id": r.id, "created": r.created, "kind": r.kind, "scenario": r.scenario_id,
+                 "scenario_name": r.scenario_name, "scenario_hash": r.scenario_hash,
+                 "models": r.models, "seed": r.seed, "note": r.note} for r in rows]
+
+    def _remember(self, cache: OrderedDict, key: Any, value: Any) -> Any:
+        with self._lock:
+            cache[key] = value
+            cache.move_to_end(key)
+            while len(cache) > self.cache_size:
+                cache.popitem(last=False)
+        return value
+
+    def payload(self, run_id: int) -> dict[str, Any]:
+        """Everything about a run as JSON-friendly data."""
+        with self._lock:
+            hit = self._payloads.get(run_id)
+        if hit is not None:
+            return hit
+        run = self.stored(run_id)
+        sc = run.scenario_json
+        issues = [{"id": i["id"], "name": i["name"], "scale_min": i.get("scale_min", 0.0),
+                   "scale_max": i.get("scale_max", 100.0), "units": i.get("units"),
+                   "status_quo": i.get("status_quo"),
+                   "anchors": [{"value": a["value"], "label": a["label"]}
+                               for a in i.get("anchors", [])]} for i in sc["issues"]]
+        actors = [{"id": a["id"], "name": a["name"], "kind": a.get("kind", "state"),
+                   "parent": a.get("parent"), "capability": a.get("capability")}
+                  for a in sc["actors"]]
+        from detente.scenario.schema import Issue
+
+        issue_obj = {i["id"]: Issue.model_validate(i) for i in sc["issues"]}
+        by_model: dict[str, dict[str, Any]] = {}
+        for name, m in run.models.items():
+            by_model[name] = {"model": name, "params": m["params"], "outcome": {},
+                              "label": {}, "rounds": {}, "converged": {},
+                              "actor_ids": m["actor_ids"], "issue_ids": m["issue_ids"],
+                              "positions": {}}
+        for r in run.forecasts:
+            d = by_model.get(r["model"])
+            if d is None:
+                continue
+            v = _f(r["outcome"])
+            d["outcome"][r["issue"]] = v
+            d["label"][r["issue"]] = (issue_obj[r["issue"]].label_for(v)
+                                      if v is not None and r["issue"] in issue_obj else "")
+            d["rounds"][r["issue"]] = r["rounds"]
+            d["converged"][r["issue"]] = r["converged"]
+        for row in run.positions():
+            d = by_model.get(row["model"])
+            if d is None:
+                continue
+            a_ix = d.setdefault("_a", {a: k for k, a in enumerate(d["actor_ids"])})
+            grid = d["positions"].setdefault(row["issue"], [])
+            while len(grid) <= row["round"]:
+                grid.append([None] * len(d["actor_ids"]))
+            grid[row["round"]][a_ix[row["actor"]]] = _f(row["position"])
+        forecasts = []
+        for d in by_model.values():
+            d.pop("_a", None)
+            forecasts.append(d)
+        s = run.summary
+        out = {
+            "id": s.id, "created": s.created, "kind": s.kind, "seed": s.seed, "note": s.note,
+            "scenario": {"id": s.scenario_id, "name": s.scenario_name, "hash": s.scenario_hash,
+                         "view": sc.get("view"), "description": sc.get("description"),
+                         "source": run.source},
+            "models": s.models, "issues": issues, "actors": actors,
+            "forecasts": forecasts,
+            "skipped": [{"model": m, "reason": r} for m, r in run.skipped],
+            "montecarlo": run.extras.get("montecarlo"),
+            "version": run.version,
+        }
+        return self._remember(self._payloads, run_id, out)
+
+    # -- report -----------------------------------------------------------------------
+    def report(self, run_id: int) -> Any:
+        """The run as a :class:`~detente.report.model.Report` (forecasts, positions,
+        power, Monte Carlo, provenance) for the report's figures and templates."""
+        with self._lock:
+            hit = self._reports.get(run_id)
+        if hit is not None:
+            return hit
+        from detente.report import model as rm
+
+        p = self.payload(run_id)
+        run = self.stored(run_id)
+        sc = run.scenario_json
+        issues = [rm.IssueInfo(id=i["id"], name=i["name"], scale_min=i["scale_min"],
+                               scale_max=i["scale_max"], units=i["units"],
+                               status_quo=i["status_quo"],
+                               anchors=[rm.AnchorInfo(**a) for a in i["anchors"]])
+                  for i in p["issues"]]
+        actor_cap = {a["id"]: float(a.get("capability") or 0.0) for a in sc["actors"]}
+        actors = [rm.ActorInfo(id=a["id"], name=a["name"], kind=a["kind"],
+                               capability=actor_cap[a["id"]], parent=a["parent"])
+                  for a in p["actors"]]
+        stances = []
+        for st in sc["stances"]:
+            cap = st.get("capability")
+            stances.append(rm.StanceInfo(
+                actor=st["actor"], issue=st["issue"], position=st["position"],
+                salience=st["salience"],
+                capability=float(cap if cap is not None else actor_cap.get(st["actor"], 0.0)),
+                red_line=st.get("red_line"),
+                acceptable=tuple(st["acceptable"]) if st.get("acceptable") else None))
+        info = rm.ScenarioInfo(id=p["scenario"]["id"], name=p["scenario"]["name"] or "",
+                               description=sc.get("description"), view=sc.get("view"),
+                               hash=p["scenario"]["hash"], issues=issues, actors=actors,
+                               stances=stances)
+        forecasts = []
+        round_based = None
+        for f in p["forecasts"]:
+            positions = {iss: grid for iss, grid in f["positions"].items()}
+            rb = any(len(g) > 1 for g in positions.values())
+            if rb and round_based is None:
+                round_based = f["model"]
+            forecasts.append(rm.ModelForecast(
+                model=f["model"], params=f["params"], seed=p["seed"],
+                outcome={k: (v if v is not None else math.nan) for k, v in f["outcome"].items()},
+                rounds=f["rounds"], converged=f["converged"], actor_ids=f["actor_ids"],
+                positions=positions, round_based=rb))
+        power = []
+        for iss in issues:
+            bars = [rm.PowerBar(actor=s.actor, position=s.position, capability=s.capability,
+                                salience=s.salience / 100.0,
+                                power=s.capability * s.salience / 100.0)
+                    for s in stances if s.issue == iss.id]
+            if bars:
+                power.append(rm.IssuePower(issue=iss.id, bars=bars))
+        mcs = []
+        mc = p.get("montecarlo")
+        if mc:
+            hists = mc.get("histograms", {})
+            for row in mc.get("summary", []):
+                if not row.get("n"):
+                    continue
+                h = hists.get(row["model"], {}).get(row["issue"], {})
+                mcs.append(rm.MonteCarloSummary(
+                    model=row["model"], issue=row["issue"], n=row["n"], mean=row["mean"],
+                    sd=row["sd"], point=row.get("point"),
+                    quantiles={f"{q / 100:g}": row[f"q{q:02d}"] for q in (5, 25, 50, 75, 95)
+                               if f"q{q:02d}" in row},
+                    bin_edges=h.get("edges", []), counts=h.get("counts", []),
+                    p_nonconverged=(1.0 - row["converged"]) if row.get("converged")
+                    is not None else None))
+        from detente import __version__
+
+        prov = rm.ReportProvenance(
+            scenario_id=info.id, scenario_hash=info.hash, version=p.get("version") or
+            __version__, created=p["created"], seeds=[p["seed"]],
+            runs=[rm.ModelRun(model=f["model"], params=f["params"], seed=p["seed"])
+                  for f in p["forecasts"]],
+            montecarlo=({k: mc[k] for k in ("n_draws", "seed", "executor", "workers",
+                                            "elapsed_s") if k in mc} if mc else {}),
+            command=None, run_id=p["id"])
+        report = rm.Report(title=f"Run {p['id']}: {info.name}", scenario=info,
+                           forecasts=forecasts, skipped=[(s["model"], s["reason"])
+                                                         for s in p["skipped"]],
+                           position_model=round_based, power=power, montecarlo=mcs,
+                           notes=list(mc.get("notes", [])) if mc else [], provenance=prov)
+        return self._remember(self._reports, run_id, report)
+
+    def figure_index(self, run_id: int) -> list[Any]:
+        """The report's figures of this run (not drawn yet); empty without matplotlib."""
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            return []
+        from detente.report.plots import report_figures
+
+        return report_figures(self.report(run_id))
+
+    def figure_png(self, run_id: int, key: str) -> bytes:
+        with self._lock:
+            hit = self._pngs.get((run_id, key))
+        if hit is not None:
+            return hit
+        items = {f.key: f for f in self.figure_index(run_id)}
+        if key not in items:
+            raise HTTPException(404, f"run {run_id} has no figure {key!r}; it has: "
+                                f"{', '.join(items) or '(none: matplotlib is not installed)'}")
+        from detente.report.plots import png_bytes
+
+        with self._plot_lock:
+            fig = items[key].draw()
+            png = png_bytes(fig)
+        return self._remember(self._pngs, (run_id, key), png)
+
+    # -- exports ----------------------------------------------------------------------
+    def forecasts_csv(self, run_id: int) -> str:
+        from detente.web.security import csv_text
+
+        p = self.payload(run_id)
+        rows = []
+        for f in p["forecasts"]:
+            for iss in f["issue_ids"]:
+                rows.append([p["id"], p["scenario"]["id"], f["model"], iss,
+                             f["outcome"].get(iss), f["label"].get(iss, ""),
+                             f["rounds"].get(iss), f["converged"].get(iss)])
+        return csv_text(["run", "scenario", "model", "issue", "outcome", "anchor_label",
+                         "rounds", "converged"], rows)
+
+    def positions_csv(self, run_id: int) -> str:
+        from detente.web.security import csv_text
+
+        run = self.stored(run_id)
+        return csv_text(["model", "round", "actor", "issue", "position"],
+                        ([r["model"], r["round"], r["actor"], r["issue"], r["position"]]
+                         for r in run.positions()))
+
+    def draws_csv(self, run_id: int) -> str:
+        import numpy as np
+
+        from detente.web.security import csv_text
+
+        self.stored(run_id)  # 404 for unknown runs
+        path = self.jobs.draws_path(run_id)
+        if not path.is_file():
+            raise HTTPException(404, f"run {run_id} has no Monte Carlo draws; start a "
+                                "Monte Carlo job to get them")
+        with np.load(path, allow_pickle=False) as z:
+            out, conv, draws = z["outcome"], z["converged"], z["draws"]
+            models, issues = [str(x) for x in z["models"]], [str(x) for x in z["issues"]]
+
+        def rows() -> Any:
+            for j, m in enumerate(models):
+                for b, d in enumerate(draws):
+                    for k, iss in enumerate(issues):
+                        yield [int(d), m, iss, float(out[j, b, k]), bool(conv[j, b, k])]
+
+        return csv_text(["draw", "model", "issue", "outcome", "converged"], rows())
+
+    # -- comparison -------------------------------------------------------------------
+    def compare(self, a: int, b: int) -> dict[str, Any]:
+        from detente.store import diff_runs
+
+        ra, rb = self.stored(a), self.stored(b)
+        d = diff_runs(ra, rb).to_dict()
+        pa, pb = self.payload(a), self.payload(b)
+        names = {i["id"]: i["name"] for i in pa["issues"] + pb["issues"]}
+        d["issue_names"] = names
+        d["runs"] = {"a": {k: pa[k] for k in ("id", "created", "kind", "scenario", "models",
+                                               "seed")},
+                     "b": {k: pb[k] for k in ("id", "created", "kind", "scenario", "models",
+                                               "seed")}}
+        for row in d["forecasts"]:
+            for k in ("old", "new", "delta"):
+                row[k] = _f(row[k])
+        return d
