@@ -49,6 +49,7 @@ __all__ = [
     "fig_bargaining_range",
     "fig_fan",
     "fig_histogram",
+    "fig_histograms",
     "fig_model_comparison",
     "fig_positions",
     "fig_power",
@@ -71,6 +72,7 @@ OKABE_ITO: tuple[str, ...] = (
     "#F0E442",  # yellow
     "#000000",  # black
 )
+_MARK_COLORS = tuple(c for c in OKABE_ITO if c != "#F0E442")  # yellow dots vanish on white
 _LINESTYLES = ("-", "--", ":", "-.")
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 ACCEPT, REJECT, NEUTRAL = "#0072B2", "#D55E00", "#999999"
@@ -86,12 +88,11 @@ def _mpl() -> Any:
     return matplotlib
 
 
-def _figure(w: float, h: float) -> Figure:
+def _figure(w: float, h: float, *, layout: str | None = "constrained") -> Figure:
     _mpl()
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(w, h), dpi=100, layout="constrained")
-    return fig
+    return Figure(figsize=(w, h), dpi=100, layout=layout)
 
 
 def png_bytes(fig: Figure, *, dpi: int = 100) -> bytes:
@@ -126,17 +127,42 @@ def _issue_label(issue: IssueInfo) -> str:
     return issue.name + (f" ({issue.units})" if issue.units else "")
 
 
+def _short(label: str, wrap: int, max_lines: int = 3) -> str:
+    lines = textwrap.wrap(label, wrap) or [label]
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][: max(1, wrap - 1)].rstrip() + "\u2026"
+    return "\n".join(lines)
+
+
+def _spaced_anchors(issue: IssueInfo, min_gap: float) -> list[Any]:
+    """Anchors at least ``min_gap`` (share of the scale) apart, so tick labels do not
+    collide; the scale's ends are kept first."""
+    anchors = sorted(issue.anchors, key=lambda a: a.value)
+    if len(anchors) <= 2:
+        return anchors
+    gap = min_gap * issue.width
+    kept = [anchors[0], anchors[-1]]
+    for a in anchors[1:-1]:
+        if all(abs(a.value - k.value) >= gap for k in kept):
+            kept.append(a)
+    return sorted(kept, key=lambda a: a.value)
+
+
 def _anchor_axis(ax: Any, issue: IssueInfo, which: str = "y", *, wrap: int = 18,
-                 pad: float = 0.03) -> None:
-    """Limits on the issue's scale; ticks at its anchors, labelled with the anchor words."""
+                 pad: float = 0.03, min_gap: float | None = None) -> None:
+    """Limits on the issue's scale; ticks at its anchors, labelled with the anchor words
+    (shortened to three lines; anchors too close to a neighbour are left unlabelled)."""
     lo, hi = issue.scale_min, issue.scale_max
     margin = pad * (hi - lo)
     setlim = ax.set_ylim if which == "y" else ax.set_xlim
     setlim(lo - margin, hi + margin)
     axis = ax.yaxis if which == "y" else ax.xaxis
     if issue.anchors:
-        vals = [a.value for a in issue.anchors]
-        labels = [f"{_wrap(a.label, wrap)}\n({a.value:g})" for a in issue.anchors]
+        gap = min_gap if min_gap is not None else (0.07 if which == "y" else 0.12)
+        shown = _spaced_anchors(issue, gap)
+        vals = [a.value for a in shown]
+        labels = [f"{_short(a.label, wrap)}\n({a.value:g})" for a in shown]
         axis.set_ticks(vals, labels=labels, fontsize=7)
     (ax.set_ylabel if which == "y" else ax.set_xlabel)(_issue_label(issue), fontsize=9)
 
@@ -399,6 +425,41 @@ def fig_histogram(mc: MonteCarloSummary, issue: IssueInfo) -> Figure:
     return fig
 
 
+def fig_histograms(summaries: Sequence[MonteCarloSummary], issues: Sequence[IssueInfo],
+                   ncols: int = 3) -> Figure:
+    """Small multiples: one model's outcome histogram on every issue (5/50/95 % marked)."""
+    by_id = {i.id: i for i in issues}
+    items = [(s, by_id[s.issue]) for s in summaries if s.issue in by_id]
+    nrows = max(1, math.ceil(len(items) / ncols))
+    height = 0.6 + 2.1 * nrows
+    fig = _figure(9.0, height, layout=None)
+    fig.subplots_adjust(left=0.05, right=0.98, top=1 - 0.6 / height, bottom=0.9 / height,
+                        hspace=1.3, wspace=0.25)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax, (mc, issue) in zip(axes, items, strict=False):
+        if mc.counts and len(mc.bin_edges) == len(mc.counts) + 1:
+            ax.stairs(mc.counts, mc.bin_edges, fill=True, color=OKABE_ITO[4], alpha=0.8)
+        for level, ls in (("0.05", ":"), ("0.5", "-"), ("0.95", ":")):
+            key = next((k for k in mc.quantiles if abs(float(k) - float(level)) < 1e-9), None)
+            if key is not None:
+                ax.axvline(mc.quantiles[key], color="#333333", ls=ls, lw=0.9)
+        if mc.point is not None:
+            ax.axvline(mc.point, color=OKABE_ITO[3], lw=1.2, ls="--")
+        _anchor_axis(ax, issue, "x", wrap=12, min_gap=0.3)
+        ax.tick_params(axis="x", labelsize=5.5)
+        ax.set_xlabel("")
+        ax.set_yticks([])
+        ax.set_title(_wrap(issue.name, 38), fontsize=8, loc="left")
+    for ax in axes[len(items):]:
+        ax.set_axis_off()
+    model = summaries[0].model if summaries else ""
+    n = summaries[0].n if summaries else 0
+    fig.suptitle(f"{model}: outcomes over {n} draws (solid: median; dotted: 5 and 95 %; "
+                 "dashed: point forecast)", fontsize=10, x=0.01, y=1 - 0.12 / height,
+                 ha="left")
+    return fig
+
+
 def fig_tornado(sens: SensitivityResult, issue: IssueInfo, top: int = 12) -> Figure:
     """Sensitivity tornado: the outcome with each input at its low and high value (one-at-a-
     time), or total- and first-order indices (variance-based), largest effect on top."""
@@ -550,10 +611,14 @@ def fig_model_comparison(issues: Sequence[IssueInfo], forecasts: Sequence[ModelF
     """Every model's forecast on every issue (small multiples), with Monte Carlo 5-95 %
     intervals where they were run."""
     models = [f.model for f in forecasts]
-    fig = _figure(8.0, 0.6 + (0.32 * max(1, len(models)) + 0.9) * len(issues))
+    panel = 0.26 * max(1, len(models)) + 1.35
+    height = 0.7 + panel * len(issues)
+    fig = _figure(8.0, height, layout=None)
+    fig.subplots_adjust(left=0.2, right=0.97, top=1 - 0.55 / height, bottom=0.7 / height,
+                        hspace=1.2 / (panel - 1.2))
     axes = fig.subplots(len(issues), 1, squeeze=False)[:, 0]
     mc = {(m.model, m.issue): m for m in montecarlo}
-    colors = {m: OKABE_ITO[n % len(OKABE_ITO)] for n, m in enumerate(models)}
+    colors = {m: _MARK_COLORS[n % len(_MARK_COLORS)] for n, m in enumerate(models)}
     for ax, issue in zip(axes, issues, strict=True):
         for y, f in enumerate(forecasts):
             v = f.outcome.get(issue.id)
@@ -577,7 +642,7 @@ def fig_model_comparison(issues: Sequence[IssueInfo], forecasts: Sequence[ModelF
         _anchor_axis(ax, issue, "x", wrap=14)
         ax.set_title(issue.name, fontsize=9, loc="left")
     fig.suptitle("Model comparison" + (" (bars: Monte Carlo 5-95 %)" if montecarlo else ""),
-                 fontsize=11, x=0.01, ha="left")
+                 fontsize=11, x=0.01, y=1 - 0.15 / height, ha="left")
     return fig
 
 
@@ -699,13 +764,23 @@ def report_figures(report: Report) -> list[FigureItem]:  # noqa: C901 - one list
             f"{issue.name}: {fan.model} fan chart",
             f"Bands hold the stated share of Monte Carlo draws at each {fan.x_label}.",
             (lambda fan=fan, issue=issue: fig_fan(fan, issue))))
-    for mc in report.montecarlo:
-        issue = issues[mc.issue]
-        items.append(FigureItem(
-            f"hist-{_safe(mc.model)}-{_safe(mc.issue)}", "montecarlo",
-            f"{issue.name}: {mc.model} outcome distribution",
-            f"{mc.n} draws; mean {mc.mean:.1f}, sd {mc.sd:.1f}.",
-            (lambda mc=mc, issue=issue: fig_histogram(mc, issue))))
+    mc_models = list(dict.fromkeys(m.model for m in report.montecarlo))
+    for model in mc_models:
+        group = [m for m in report.montecarlo if m.model == model]
+        if len(group) == 1:
+            mc = group[0]
+            issue = issues[mc.issue]
+            items.append(FigureItem(
+                f"hist-{_safe(mc.model)}-{_safe(mc.issue)}", "montecarlo",
+                f"{issue.name}: {mc.model} outcome distribution",
+                f"{mc.n} draws; mean {mc.mean:.1f}, sd {mc.sd:.1f}.",
+                (lambda mc=mc, issue=issue: fig_histogram(mc, issue))))
+        else:
+            items.append(FigureItem(
+                f"hist-{_safe(model)}", "montecarlo", f"{model}: outcome distributions",
+                f"Histograms of {model}'s forecast over {group[0].n} Monte Carlo draws, one "
+                "panel per issue; the table above gives the numbers.",
+                (lambda group=group: fig_histograms(group, sc.issues))))
 
     for s in report.sensitivity:
         issue = issues[s.issue]

@@ -1,0 +1,636 @@
+"""Assemble a :class:`~detente.report.model.Report`: every computation of a report lives here.
+
+:func:`build_report` runs the models, the Monte Carlo, a one-at-a-time sensitivity screen,
+the attrition path, the ratification win-sets, a proposal's evaluation and (optionally) a
+backtest through the public API, and turns their results into plain report data. Sections
+run only when the scenario carries what they need (``scenario.conflict`` for the timeline,
+``scenario.ratification`` or conflict sides for the agreement set, a stance of the focal
+actor for the quad map); otherwise the report says what is missing in ``notes``.
+:func:`report_from_run` builds the same report from a stored run without re-running its
+models.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from detente.errors import ModelError, NotConvergedWarning
+from detente.report.model import (
+    ActorInfo,
+    AgreementSet,
+    AnchorInfo,
+    AttritionTimeline,
+    BacktestRow,
+    BacktestScores,
+    BargainEdge,
+    BargainNetwork,
+    EvidenceRow,
+    IssueInfo,
+    IssuePower,
+    ModelForecast,
+    ModelRun,
+    MonteCarloSummary,
+    Move,
+    PowerBar,
+    ProposalEvaluation,
+    ProposalVote,
+    QuadMap,
+    QuadPoint,
+    Report,
+    ReportProvenance,
+    ScenarioInfo,
+    SensitivityFactor,
+    SensitivityResult,
+    StanceInfo,
+    WinSet,
+)
+from detente.scenario.schema import Scenario
+
+if TYPE_CHECKING:  # pragma: no cover
+    from detente.deals.proposal import Proposal
+    from detente.models.base import Forecast
+
+__all__ = [
+    "FAST_MODELS",
+    "POSITION_MODELS",
+    "build_report",
+    "bundled_proposals_for",
+    "report_from_run",
+    "run_forecasts",
+    "scenario_info",
+]
+
+#: Models whose Monte Carlo is vectorised (a 1,000-draw run takes well under a second).
+FAST_MODELS = ("compromise", "weighted_median", "mean", "status_quo")
+#: Round-based models drawn in "positions by round", in order of preference.
+POSITION_MODELS = ("expected_utility", "spatial", "exchange")
+_MIN_MOVE = 0.01  # moves smaller than 1 % of the scale are left out of the captions
+
+
+# ---------------------------------------------------------------------------------------
+# scenario and forecasts
+
+
+def scenario_info(scenario: Scenario) -> ScenarioInfo:
+    actors = {a.id: a for a in scenario.actors}
+    return ScenarioInfo(
+        id=scenario.id, name=scenario.name, description=scenario.description,
+        view=scenario.view, hash=scenario.content_hash(),
+        issues=[IssueInfo(id=i.id, name=i.name, scale_min=i.scale_min, scale_max=i.scale_max,
+                          units=i.units, status_quo=i.status_quo, description=i.description,
+                          anchors=[AnchorInfo(value=a.value, label=a.label) for a in i.anchors])
+                for i in scenario.issues],
+        actors=[ActorInfo(id=a.id, name=a.name, kind=a.kind, capability=a.capability,
+                          parent=a.parent) for a in scenario.actors],
+        stances=[StanceInfo(actor=s.actor, issue=s.issue, position=s.position,
+                            salience=s.salience,
+                            capability=s.capability if s.capability is not None
+                            else actors[s.actor].capability,
+                            red_line=s.red_line, acceptable=s.acceptable)
+                 for s in scenario.stances])
+
+
+def run_forecasts(scenario: Scenario, models: Sequence[str] | None = None,
+                  sets: Mapping[str, Mapping[str, Any]] | None = None, seed: int | None = 0,
+                  ) -> tuple[list[Forecast], list[tuple[str, str]]]:
+    """Run ``models`` (default: every registered model). On the default all-model run a
+    model that cannot handle the scenario is skipped with its reason; named models must run.
+    """
+    from detente.models.registry import available_models, get_model
+
+    sets = sets or {}
+    chosen = list(models) if models else available_models()
+    forecasts, skipped = [], []
+    for name in chosen:
+        model = get_model(name, **dict(sets.get(name, {})))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotConvergedWarning)
+            try:
+                forecasts.append(model.forecast(scenario, rng=seed))
+            except ModelError as exc:
+                if models:
+                    raise
+                skipped.append((name, str(exc)))
+    return forecasts, skipped
+
+
+def _explanations(f: Forecast, issue: str, width: float) -> list[str]:
+    from detente.models.explain import iter_moves
+
+    def fmt(v: Any) -> str:
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    lines = []
+    for m in iter_moves(f, issue):
+        if m.get("issue") not in (None, issue):
+            continue
+        fr, to = m.get("from"), m.get("to")
+        if (isinstance(fr, (int, float)) and isinstance(to, (int, float))
+                and abs(to - fr) < _MIN_MOVE * width):
+            continue
+        with_ = f" with {m['counterpart']}" if m.get("counterpart") else ""
+        reason = f": {m['reason']}" if m.get("reason") else ""
+        lines.append(f"round {m.get('round', '?')}, {m.get('actor')}: {fmt(fr)} -> {fmt(to)} "
+                     f"({m.get('kind', 'move')}{with_}){reason}")
+    return lines
+
+
+def _model_forecast(f: Forecast, scenario: Scenario) -> ModelForecast:
+    from detente.models.explain import iter_moves
+
+    issues = {i.id: i for i in scenario.issues}
+    positions = {}
+    for k, iss in enumerate(f.issue_ids):
+        block = f.positions[:, :, k]
+        positions[iss] = [[None if math.isnan(v) else float(v) for v in row] for row in block]
+    round_based = f.positions.shape[0] > 1
+    moves, expl = [], {}
+    if round_based:
+        for m in iter_moves(f):
+            if "actor" in m:
+                moves.append(Move.model_validate({k: m.get(k) for k in (
+                    "round", "issue", "actor", "from", "to", "kind", "counterpart", "reason")
+                    if m.get(k) is not None}))
+        for iss in f.issue_ids:
+            lines = _explanations(f, iss, issues[iss].width)
+            if lines:
+                expl[iss] = lines
+    return ModelForecast(
+        model=f.model, params=dict(f.provenance.params), seed=f.provenance.seed,
+        outcome={iss: float(f.outcome[k]) for k, iss in enumerate(f.issue_ids)},
+        rounds={iss: int(f.rounds[k]) for k, iss in enumerate(f.issue_ids)},
+        converged={iss: bool(f.converged[k]) for k, iss in enumerate(f.issue_ids)},
+        actor_ids=list(f.actor_ids), positions=positions, moves=moves, explanations=expl,
+        round_based=round_based)
+
+
+def _focus_issue(scenario: Scenario, issue: str | None) -> str:
+    if issue is not None:
+        scenario.issue(issue)  # KeyError names the known ids
+        return issue
+    if scenario.conflict is not None:
+        return scenario.conflict.issue
+    return scenario.issues[0].id
+
+
+# ---------------------------------------------------------------------------------------
+# sections
+
+
+def _power(scenario: Scenario) -> list[IssuePower]:
+    from detente.scenario.arrays import scenario_arrays
+
+    a = scenario_arrays(scenario)
+    out = []
+    for k, iss in enumerate(a.issue_ids):
+        bars = []
+        for i in np.flatnonzero(a.present[:, k]):
+            cap, sal = float(a.capability[i, k]), float(a.salience[i, k])
+            bars.append(PowerBar(actor=a.actor_ids[i], position=float(a.position[i, k]),
+                                 capability=cap, salience=sal, power=cap * sal))
+        out.append(IssuePower(issue=iss, bars=bars))
+    return out
+
+
+def _quad(scenario: Scenario, issue: str, actor: str | None,
+          sets: Mapping[str, Mapping[str, Any]], notes: list[str]) -> QuadMap | None:
+    from detente.models.registry import available_models, get_model
+
+    if "expected_utility" not in available_models():
+        notes.append("Quad map: the expected-utility model is not installed.")
+        return None
+    from detente.models.expected_utility import quad_map
+
+    from detente.scenario.arrays import scenario_arrays
+
+    arr = scenario_arrays(scenario)  # factions speak for their parent: use who takes part
+    k = arr.issue_ids.index(issue)
+    present = [n for n in range(len(arr.actor_ids)) if arr.present[n, k]]
+    if actor is None:
+        actor = arr.actor_ids[max(present, key=lambda n: float(arr.capability[n, k]
+                                                              * arr.salience[n, k]))]
+    if actor not in arr.actor_ids or arr.actor_ids.index(actor) not in present:
+        notes.append(f"Quad map: {actor} takes no part on {issue} (no stance of its own, or "
+                     f"its factions speak for it).")
+        return None
+    model = get_model("expected_utility", **dict(sets.get("expected_utility", {})))
+    rows = quad_map(scenario, issue, actor, model)
+    return QuadMap(actor=actor, issue=issue, round=0, points=[
+        QuadPoint(other=r["actor"], eu_self=float(r["eu_ij"]), eu_other=float(r["eu_ji"]),
+                  quadrant=r.get("quadrant")) for r in rows])
+
+
+def _bargains(forecasts: Sequence[Forecast], issue: str, rnd: int) -> BargainNetwork | None:
+    f = next((f for f in forecasts if f.model == "spatial"), None)
+    if f is None:
+        return None
+    rounds = f.details.get("rounds")
+    if not isinstance(rounds, list) or not rounds:
+        return None
+    turn = next((r for r in rounds if isinstance(r, dict) and r.get("turn") == rnd), rounds[0])
+    bargains = turn.get("bargains") or []
+    chosen = set((turn.get("movers") or {}).values())
+    k = f.issue_ids.index(issue)
+    row = min(int(turn.get("turn", rnd)) - 1, f.positions.shape[0] - 1)
+    pos = {a: float(f.positions[row, n, k]) for n, a in enumerate(f.actor_ids)
+           if not math.isnan(f.positions[row, n, k])}
+    edges = [BargainEdge(initiator=b["initiator"], receiver=b["receiver"],
+                         weight=float(b["value"]) if b.get("value") is not None else None,
+                         chosen=b.get("id") in chosen)
+             for b in bargains if b.get("initiator") in pos and b.get("receiver") in pos]
+    return BargainNetwork(model="spatial", round=int(turn.get("turn", rnd)), issue=issue,
+                          positions=pos, edges=edges)
+
+
+def _montecarlo(scenario: Scenario, models: Sequence[str], n: int, seed: int,
+                sets: Mapping[str, Mapping[str, Any]], executor: str, notes: list[str],
+                ) -> tuple[list[MonteCarloSummary], dict[str, Any]]:
+    from detente.simulate.montecarlo import montecarlo
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotConvergedWarning)
+        res = montecarlo(scenario, list(models), n=n, seed=seed,
+                         params={m: dict(v) for m, v in sets.items() if m in models},
+                         executor=executor)
+    notes.extend(f"Monte Carlo: {x}" for x in res.notes)
+    out = []
+    for j, model in enumerate(res.models):
+        for k, iss in enumerate(res.issue_ids):
+            v = res.outcome[j, :, k]
+            v = v[np.isfinite(v)]
+            issue = scenario.issue(iss)
+            if v.size == 0:
+                continue
+            levels = (0.05, 0.25, 0.5, 0.75, 0.95)
+            qs = np.quantile(v, levels)
+            counts, edges = np.histogram(v, bins=25, range=(issue.scale_min, issue.scale_max))
+            out.append(MonteCarloSummary(
+                model=model, issue=iss, n=int(v.size), mean=float(v.mean()),
+                sd=float(v.std(ddof=1)) if v.size > 1 else 0.0,
+                quantiles={f"{q:g}": float(x) for q, x in zip(levels, qs, strict=True)},
+                bin_edges=[float(e) for e in edges], counts=[int(c) for c in counts],
+                point=float(res.point[j, k]),
+                p_nonconverged=float(1 - res.converged[j, :, k].mean())))
+    meta = {"draws": res.n_draws, "requested": res.n_requested, "seed": res.seed,
+            "models": ", ".join(res.models), "executor": res.executor,
+            "workers": res.workers, "seconds": round(res.elapsed, 2)}
+    if res.uncertainty:
+        meta["uncertain inputs"] = "; ".join(
+            f"{u.target}[{u.actor or '*'}/{u.issue or '*'}] {u.distribution}"
+            for u in res.uncertainty)
+    return out, meta
+
+
+def _oat(scenario: Scenario, model_name: str, issue: str, sets: Mapping[str, Mapping[str, Any]],
+         seed: int | None, top: int = 10) -> SensitivityResult:
+    """One-at-a-time screen: each actor's salience (x0.75 / x1.25, within 0-100), capability
+    (x0.75 / x1.25) and position (-/+ 10 % of the scale) on ``issue``, the others held."""
+    from detente.models.registry import get_model
+
+    model = get_model(model_name, **dict(sets.get(model_name, {})))
+    iss = scenario.issue(issue)
+    k = scenario.issue_ids.index(issue)
+    caps = {a.id: a.capability for a in scenario.actors}
+
+    def run(sc: Scenario) -> float:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotConvergedWarning)
+            return float(model.forecast(sc, rng=seed).outcome[k])
+
+    base = run(scenario)
+    factors = []
+    for n, s in enumerate(scenario.stances):
+        if s.issue != issue:
+            continue
+        cap = s.capability if s.capability is not None else caps[s.actor]
+        variants = {
+            f"salience {s.actor}": ("salience", min(100.0, s.salience * 0.75),
+                                    min(100.0, s.salience * 1.25)),
+            f"capability {s.actor}": ("capability", cap * 0.75, cap * 1.25),
+            f"position {s.actor}": ("position", max(iss.scale_min, s.position - 0.1 * iss.width),
+                                    min(iss.scale_max, s.position + 0.1 * iss.width)),
+        }
+        for label, (field, lo, hi) in variants.items():
+            outs = []
+            for v in (lo, hi):
+                st = s.model_copy(update={field: v})
+                stances = scenario.stances[:n] + (st,) + scenario.stances[n + 1:]
+                outs.append(run(scenario.model_copy(update={"stances": stances})))
+            factors.append(SensitivityFactor(factor=label, low=outs[0], high=outs[1],
+                                             low_input=lo, high_input=hi))
+    factors.sort(key=lambda f: -abs((f.high or 0) - (f.low or 0)))
+    return SensitivityResult(model=model_name, issue=issue, method="one-at-a-time", base=base,
+                             factors=factors[:top])
+
+
+def _attrition(scenario: Scenario) -> AttritionTimeline:
+    from detente.conflict.attrition import attrition_path
+
+    path = attrition_path(scenario)
+    events = [(float(m.month), "; ".join(m.events)) for m in path.months if m.events]
+    fo = path.first_open
+    return AttritionTimeline(
+        issue=path.issue, sides=(path.sides[0], path.sides[1]),
+        months=[float(m.month) for m in path.months],
+        lower=[float(m.low_x) for m in path.months],
+        upper=[float(m.high_x) for m in path.months],
+        front=[float(m.front) for m in path.months], events=events,
+        first_open=None if fo is None else float(fo))
+
+
+def _agreement(scenario: Scenario, issue: str, forecasts: Sequence[Forecast]) -> AgreementSet:
+    from detente.conflict.ratification import needed_principals, two_level_game
+
+    principals = needed_principals(scenario)
+    game = two_level_game(scenario, principals=principals or None)
+    k = scenario.issue_ids.index(issue)
+    return AgreementSet(
+        issue=issue,
+        winsets=[WinSet(principal=p, intervals=[(float(a), float(b))
+                                                for a, b in game.win_set(p, issue)])
+                 for p in game.principals],
+        agreement=[(float(a), float(b)) for a, b in game.agreement_set(issue)],
+        forecasts={f.model: float(f.outcome[k]) for f in forecasts
+                   if math.isfinite(float(f.outcome[k]))})
+
+
+def bundled_proposals_for(scenario: Scenario) -> list[Path]:
+    """Bundled proposal files whose ``scenario:`` names this scenario's id."""
+    import yaml
+
+    folder = Path(__file__).resolve().parents[1] / "data" / "proposals"
+    out = []
+    for p in sorted(folder.glob("*.yaml")):
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and data.get("scenario") == scenario.id:
+            out.append(p)
+    return out
+
+
+def _proposal(scenario: Scenario, proposal: Proposal) -> ProposalEvaluation:
+    from detente.deals.evaluate import evaluate
+
+    ev = evaluate(scenario, proposal)
+    vetoers = {v["actor"]: v for v in ev.vetoes}
+    votes = []
+    for row in ev.actors:
+        reasons = list(row.get("reasons") or [])
+        if row["actor"] in vetoers:
+            reasons = list(vetoers[row["actor"]].get("reasons") or reasons)
+        votes.append(ProposalVote(actor=row["actor"], utility_deal=float(row["utility"]),
+                                  utility_no_deal=float(row["no_deal"]),
+                                  accepts=bool(row["accepts"]) and row["actor"] not in vetoers,
+                                  veto=row["actor"] in vetoers,
+                                  reason="; ".join(str(r) for r in reasons) or None))
+    return ProposalEvaluation(id=proposal.id, name=proposal.name,
+                              terms={k: float(v) for k, v in ev.proposal["terms"].items()},
+                              votes=votes, verdict=ev.verdict)
+
+
+def _backtest(path: str | Path, fmt: str, models: Sequence[str], seed: int | None
+              ) -> BacktestScores:
+    from detente.analysis.backtest import backtest, load_backtest_cases
+    from detente.models.registry import get_model
+
+    cases, skipped = load_backtest_cases(path, fmt)  # type: ignore[arg-type]
+    res = backtest(cases, [get_model(m) for m in models], n_unscoreable=skipped,
+                   source=str(path), seed=seed or 0, n_boot=200)
+    rows = []
+    for s in res.scores:
+        err = np.asarray(s.errors, dtype=float)
+        err = err[np.isfinite(err)]
+        rows.append(BacktestRow(model=s.model, n=int(s.n), mae=float(s.mae),
+                                rmse=float(np.sqrt(np.mean(err ** 2))) if err.size else None,
+                                errors=[float(e) for e in err]))
+    return BacktestScores(dataset=f"{Path(path).name} ({res.n_issues} issues)", rows=rows)
+
+
+def _evidence(scenario: Scenario) -> tuple[list[EvidenceRow], list[str]]:
+    sources = {s.id: s for s in scenario.sources}
+    rows: list[EvidenceRow] = []
+    bare: list[str] = []
+
+    def add(what: str, value: str | None, ev: Sequence[Any], track: bool = False) -> None:
+        if not ev and track:
+            bare.append(what)
+        for e in ev:
+            src = sources.get(e.source)
+            rows.append(EvidenceRow(
+                input=what, value=value, source=e.source,
+                source_title=src.title if src else None,
+                source_date=src.date.isoformat() if src and src.date else None,
+                source_url=src.url if src else None, locator=e.locator,
+                paraphrase=e.paraphrase))
+
+    for i in scenario.issues:
+        add(f"issue {i.id}", f"scale {i.scale_min:g}-{i.scale_max:g}", i.evidence)
+    for a in scenario.actors:
+        add(f"actor {a.id}", f"capability {a.capability:g}", a.evidence, track=True)
+    for s in scenario.stances:
+        val = f"position {s.position:g}, salience {s.salience:g}"
+        if s.capability is not None:
+            val += f", capability {s.capability:g}"
+        add(f"stance {s.actor} / {s.issue}", val, s.evidence, track=True)
+    for r in scenario.relations:
+        add(f"relation {r.kind} {r.source} -> {r.target}", f"weight {r.weight:g}", r.evidence)
+    for d in scenario.dynamics:
+        add(f"dynamics {d.actor}", f"monthly cost {d.monthly_cost:g}, drift {d.drift:g}",
+            d.evidence, track=True)
+    if scenario.conflict is not None:
+        c = scenario.conflict
+        add(f"conflict on {c.issue}", f"front {c.front_line:g}, horizon "
+            f"{c.horizon_months:g} months", c.evidence, track=True)
+    for e in scenario.events:
+        add(f"event month {e.month}: {e.kind}", f"{e.value:g}", e.evidence)
+    for r in scenario.ratification:
+        add(f"ratification {r.principal}", f"rule {r.rule}", r.evidence, track=True)
+        for k in r.ratifiers:
+            add(f"ratifier {r.principal} / {k.id}", None, k.evidence)
+    return rows, bare
+
+
+def _summary(scenario: Scenario, forecasts: Sequence[ModelForecast],
+             mc: Sequence[MonteCarloSummary], agreement: AgreementSet | None,
+             proposal: ProposalEvaluation | None) -> list[str]:
+    lines = []
+    band = {(s.model, s.issue): s for s in mc}
+    for issue in scenario.issues:
+        vals = sorted((f.outcome[issue.id], f.model) for f in forecasts
+                      if issue.id in f.outcome and math.isfinite(f.outcome[issue.id]))
+        if not vals:
+            continue
+        lo, hi = vals[0], vals[-1]
+        bench = next((v for v, m in vals if m == "compromise"), None)
+        s = f"{issue.name}: "
+        if bench is not None:
+            s += (f"the compromise benchmark lands at {bench:.1f} "
+                  f"({issue.label_for(bench) or 'no anchors'})")
+        else:
+            s += f"models land between {lo[0]:.1f} and {hi[0]:.1f}"
+        if len(vals) > 1:
+            spread = (hi[0] - lo[0]) / (issue.scale_max - issue.scale_min) * 100
+            agree = ("models broadly agree" if spread < 10 else
+                     "models disagree" if spread < 30 else "models disagree sharply")
+            s += f"; {agree} ({lo[0]:.1f} {lo[1]} to {hi[0]:.1f} {hi[1]})"
+        m = band.get(("compromise", issue.id)) or next(
+            (x for x in mc if x.issue == issue.id), None)
+        if m is not None and "0.05" in m.quantiles and "0.95" in m.quantiles:
+            s += (f"; {m.model} 90 % range over {m.n} draws: {m.quantiles['0.05']:.1f}-"
+                  f"{m.quantiles['0.95']:.1f}")
+        lines.append(s + ".")
+    if agreement is not None:
+        name = scenario.issue(agreement.issue).name
+        if agreement.agreement:
+            rng = ", ".join(f"{a:.1f}-{b:.1f}" for a, b in agreement.agreement)
+            lines.append(f"{name}: every principal could ratify an outcome in {rng}.")
+        else:
+            lines.append(f"{name}: no outcome can be ratified by every principal today "
+                         "(the agreement set is empty).")
+    if proposal is not None and proposal.verdict:
+        lines.append(f"Proposal {proposal.name}: {proposal.verdict}.")
+    return lines
+
+
+# ---------------------------------------------------------------------------------------
+# the report
+
+
+def build_report(
+    scenario: Scenario,
+    *,
+    models: Sequence[str] | None = None,
+    sets: Mapping[str, Mapping[str, Any]] | None = None,
+    seed: int | None = 0,
+    forecasts: Sequence[Forecast] | None = None,
+    skipped: Sequence[tuple[str, str]] = (),
+    montecarlo: int = 0,
+    mc_models: Sequence[str] | None = None,
+    executor: str = "process",
+    sensitivity: bool = True,
+    issue: str | None = None,
+    quad_actor: str | None = None,
+    bargain_round: int = 1,
+    proposal: Proposal | None | bool = True,
+    backtest: str | Path | None = None,
+    backtest_format: str = "deu",
+    command: str | None = None,
+    run_id: int | None = None,
+    title: str | None = None,
+) -> Report:
+    """Run what the report needs and assemble it.
+
+    forecasts: already computed forecasts (e.g. from a stored run); otherwise ``models`` are
+    run (default: every registered model). montecarlo: number of draws (0: none) of
+    ``mc_models`` (default: the fast baselines among the forecasts). issue: the focus issue
+    of the quad map, bargain network, tornado and agreement set (default: the conflict's
+    issue, else the first). proposal: a :class:`~detente.deals.proposal.Proposal`, ``True``
+    for the bundled proposals written for this scenario, or ``False``/``None`` for none.
+    backtest: a DEU (or cases) file to score the models on.
+    """
+    sets = {k: dict(v) for k, v in (sets or {}).items()}
+    notes: list[str] = []
+    if forecasts is None:
+        forecasts, skipped = run_forecasts(scenario, models, sets, seed)
+    forecasts = list(forecasts)
+    if not forecasts:
+        raise ModelError("no model could run on this scenario: " +
+                         "; ".join(f"{m}: {r}" for m, r in skipped))
+    focus = _focus_issue(scenario, issue)
+    mfs = [_model_forecast(f, scenario) for f in forecasts]
+    position_model = next((m for m in POSITION_MODELS for f in mfs
+                           if f.model == m and f.round_based), None)
+    if position_model is None:
+        position_model = next((f.model for f in mfs if f.round_based), None)
+    if position_model is None:
+        notes.append("Positions by round: no round-based model among the forecasts "
+                     "(add -m expected_utility or -m spatial).")
+
+    quad = _quad(scenario, focus, quad_actor, sets, notes)
+    bargains = _bargains(forecasts, focus, bargain_round)
+    if bargains is None and any(f.model == "spatial" for f in forecasts):
+        notes.append("Bargain network: the spatial model recorded no bargains.")
+
+    run_names = [f.model for f in forecasts]
+    mc: list[MonteCarloSummary] = []
+    mc_meta: dict[str, Any] = {}
+    if montecarlo > 0:
+        chosen = list(mc_models) if mc_models else [m for m in run_names if m in FAST_MODELS]
+        chosen = chosen or run_names[:1]
+        mc, mc_meta = _montecarlo(scenario, chosen, montecarlo, int(seed or 0), sets,
+                                  executor, notes)
+        notes.append("Fan charts need per-round paths of every draw, which the Monte Carlo "
+                     "engine does not keep; the report shows outcome histograms and 5-95 % "
+                     "bars instead.")
+    else:
+        notes.append("Monte Carlo: not run (use --montecarlo N for outcome distributions).")
+
+    sens: list[SensitivityResult] = []
+    if sensitivity:
+        target = next((m for m in (mc_models or ()) if m in FAST_MODELS), None) or next(
+            (m for m in run_names if m in FAST_MODELS), None)
+        if target is not None:
+            sens.append(_oat(scenario, target, focus, sets, seed))
+        else:
+            notes.append("Sensitivity: no fast model among the forecasts to screen.")
+
+    attrition = _attrition(scenario) if scenario.conflict is not None else None
+    if attrition is None:
+        notes.append("Bargaining range over time: the scenario has no 'conflict' block.")
+    agreement = None
+    if scenario.conflict is not None or scenario.ratification:
+        agreement = _agreement(scenario, focus, forecasts)
+    else:
+        notes.append("Agreement set: the scenario names no principals to ratify a deal.")
+
+    prop_eval = None
+    if proposal is True:
+        from detente.deals.proposal import load_proposal
+
+        found = bundled_proposals_for(scenario)
+        if found:
+            prop_eval = _proposal(scenario, load_proposal(found[0]))
+    elif proposal:
+        prop_eval = _proposal(scenario, proposal)  # type: ignore[arg-type]
+
+    bt = None
+    if backtest is not None:
+        bt = _backtest(backtest, backtest_format, run_names, seed)
+
+    evidence, bare = _evidence(scenario)
+    from detente import __version__
+
+    prov = ReportProvenance(
+        scenario_id=scenario.id, scenario_hash=scenario.content_hash(), version=__version__,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        seeds=sorted({f.provenance.seed for f in forecasts if f.provenance.seed is not None}
+                     | ({int(seed)} if seed is not None and montecarlo else set())),
+        runs=[ModelRun(model=f.model, params=dict(f.provenance.params),
+                       seed=f.provenance.seed, created=f.provenance.created)
+              for f in forecasts],
+        montecarlo=mc_meta, command=command, run_id=run_id, evidence=evidence,
+        unsupported_inputs=bare)
+    return Report(
+        title=title or f"{scenario.name}: forecast report",
+        scenario=scenario_info(scenario),
+        summary=_summary(scenario, mfs, mc, agreement, prop_eval),
+        forecasts=mfs, skipped=[(m, r) for m, r in skipped], position_model=position_model,
+        power=_power(scenario), quad_map=quad, bargains=bargains, montecarlo=mc,
+        sensitivity=sens, attrition=attrition, agreement=agreement, proposal=prop_eval,
+        backtest=bt, notes=notes, provenance=prov)
+
+
+def report_from_run(run: Any, **kwargs: Any) -> Report:
+    """The report of a stored run (:class:`detente.store.StoredRun`): its scenario and
+    forecasts as stored (no model is re-run); other sections are computed as in
+    :func:`build_report` (``kwargs`` pass through)."""
+    kwargs.setdefault("command", run.summary.command)
+    kwargs.setdefault("seed", run.summary.seed)
+    return build_report(run.scenario(), forecasts=run.to_forecasts(),
+                        skipped=run.skipped, run_id=run.id, **kwargs)
