@@ -32,6 +32,8 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "detente.cli.backtest",
     "detente.cli.conflict",
     "detente.cli.web",
+    "detente.cli.report",
+    "detente.cli.runs",
 )
 
 
