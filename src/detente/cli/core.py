@@ -164,6 +164,23 @@ def write_positions(path: Path, forecasts) -> None:
     atomic_write_text(path, buf.getvalue())
 
 
+def _record_run(store: Path | None, sc, forecasts, skipped, seed, source: str) -> None:
+    """Save the run in the run store and say where (on stderr, so --format json stays clean)."""
+    import sys
+
+    from detente.store import RunStore, StoreError
+
+    err = Console(stderr=True)
+    try:
+        with RunStore(store) as st:
+            run_id = st.save_forecasts(sc, forecasts, seed=seed, skipped=skipped,
+                                       source=source, command="detente " + " ".join(sys.argv[1:]))
+            err.print(f"saved as run {run_id} in {st.path} (detente runs show {run_id})",
+                      highlight=False, soft_wrap=True)
+    except StoreError as exc:
+        err.print(f"warning: run not recorded: {exc}", highlight=False, soft_wrap=True)
+
+
 def register(app: typer.Typer) -> None:  # noqa: C901 - one place for the core commands
     @app.command("run")
     def run_cmd(
@@ -179,6 +196,11 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one place for the core c
         positions: Annotated[Path | None, typer.Option(
             "--positions", help="Write every model's per-round positions to this CSV")] = None,
         seed: Annotated[int | None, typer.Option(help="Seed for stochastic models")] = 0,
+        store: Annotated[Path | None, typer.Option(
+            "--store", help="Run store file (default $DETENTE_STORE or the user data dir)")
+        ] = None,
+        no_store: Annotated[bool, typer.Option("--no-store",
+                                               help="Do not record this run")] = False,
     ) -> None:
         """Forecast where the talks land, with several models side by side.
 
@@ -200,6 +222,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one place for the core c
                              "; ".join(f"{m}: {r}" for m, r in skipped))
         if positions is not None:
             write_positions(positions, forecasts)
+        if not no_store:
+            _record_run(store, sc, forecasts, skipped, seed, scenario or DEFAULT_SCENARIO)
         console = Console()
         if fmt == "json":
             typer.echo(json.dumps(run_payload(sc, forecasts, skipped, seed), indent=2))
