@@ -106,7 +106,7 @@ def diff_scenarios(a: dict[str, Any], b: dict[str, Any]) -> list[Change]:
                     out.append(Change(f"{label(k)}: {f}", ia[k].get(f), ib[k].get(f)))
             ea, eb = ia[k].get("evidence"), ib[k].get("evidence")
             if ea != eb:
-                out.append(Change(f"{label(k)}: evidence", f"{len(ea or [])} item(s)",
+                out.append(Change(f"{label(k)}: evidence changed", f"{len(ea or [])} item(s)",
                                   f"{len(eb or [])} item(s)"))
 
     compare("issues", lambda x: x["id"], _ISSUE_FIELDS, lambda k: f"issue {k}")
