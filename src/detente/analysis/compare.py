@@ -38,13 +38,14 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from detente.errors import DetenteError
+from detente.errors import DetenteError, NotConvergedWarning
 from detente.scenario.arrays import ScenarioArrays, scenario_arrays
 from detente.scenario.schema import Scenario
 from detente.simulate.batch import evaluate_batch, needs_scenario
@@ -325,6 +326,18 @@ def compare(scenarios: Sequence[Scenario], models: Sequence[Any] = ("compromise"
     5/50/95 % bands per variant (each variant's own uncertainty or the default prior)."""
     if len(scenarios) < 2:
         raise CompareError("compare needs at least two scenario variants")
+    with warnings.catch_warnings():
+        # non-convergence is part of what is being compared, not a reason to shout
+        warnings.simplefilter("ignore", NotConvergedWarning)
+        return _compare(scenarios, models, by=by, exact_limit=exact_limit,
+                        permutations=permutations, seed=seed, n=n, executor=executor,
+                        workers=workers, params=params)
+
+
+def _compare(scenarios: Sequence[Scenario], models: Sequence[Any], *, by: str,
+             exact_limit: int, permutations: int, seed: int, n: int, executor: Any,
+             workers: int | None, params: Mapping[str, Mapping[str, Any]] | None
+             ) -> CompareResult:
     ms = resolve_models(models, params)
     ref = scenarios[0]
     notes: list[str] = []

@@ -34,6 +34,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "detente.cli.web",
     "detente.cli.report",
     "detente.cli.runs",
+    "detente.cli.simulate",
 )
 
 

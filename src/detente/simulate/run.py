@@ -21,9 +21,11 @@ import pickle
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from detente.models.base import ForecastModel
 from detente.scenario.schema import Scenario, Uncertainty
@@ -31,7 +33,7 @@ from detente.simulate.batch import evaluate_batch
 from detente.simulate.perturb import PerturbationPlan, batch_scenario, compile_plan
 from detente.simulate.whatif import Intervention, apply_interventions
 
-__all__ = ["ChunkResult", "Job", "agreement_nonempty", "model_stream", "pack_job", "run_chunk",
+__all__ = ["ChunkResult", "Job", "RunFile", "agreement_nonempty", "load_run_file", "model_stream", "pack_job", "run_chunk",
            "run_design_chunk", "run_job_chunk"]
 
 
@@ -160,3 +162,72 @@ def run_design_chunk(digest: str, blob: bytes, start: int, design: np.ndarray,
         out[0, j], conv[0, j] = evaluate_batch(model, vb, base, job.scenario, mr,
                                                force_loop=job.force_loop)
     return ChunkResult(start, out, conv)
+
+
+# ---------------------------------------------------------------------------------------
+# run files
+
+
+class RunFile(BaseModel):
+    """A YAML run file: what to simulate, with which models and assumptions.
+
+    .. code-block:: yaml
+
+        scenario: ukraine-2025          # optional: a path or bundled name
+        models: [compromise, expected_utility]
+        params: {expected_utility: {Q: 0.5}}
+        n: 2000
+        seed: 7
+        uncertainty:                    # replaces the scenario's entries unless
+          - {target: position, actor: "*", distribution: normal, params: {sd_width: 0.05}}
+        extend_uncertainty: false       # true: add to the scenario's entries instead
+        whatif:
+          - {name: ru-softens, shift: {actor: ru_kremlin, issue: donbas, delta: 10}}
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scenario: str | None = None
+    models: tuple[str, ...] = ()
+    params: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    n: int | None = Field(default=None, ge=0)
+    seed: int | None = Field(default=None, ge=0)
+    uncertainty: tuple[Uncertainty, ...] | None = None
+    extend_uncertainty: bool = False
+    whatif: tuple[Intervention, ...] = ()
+
+    def uncertainty_for(self, scenario: Scenario) -> tuple[Uncertainty, ...] | None:
+        """The entries to sample (None: the scenario's own, or the default prior)."""
+        if self.uncertainty is None:
+            return None
+        if self.extend_uncertainty:
+            return tuple(scenario.uncertainty) + tuple(self.uncertainty)
+        return tuple(self.uncertainty)
+
+
+def load_run_file(path: str | Path) -> RunFile:
+    """Read and validate a run file; errors name the file, the field and the fix."""
+    import yaml
+
+    from detente.errors import InputFileError
+
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(str(p), "no such run file", fix="check the path")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise InputFileError(str(p), f"not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise InputFileError(str(p), "a run file is a mapping (scenario:, models:, "
+                             "uncertainty:, whatif:, ...)")
+    try:
+        return RunFile(**data)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        loc = ".".join(str(x) for x in e["loc"])
+        msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
+        raise InputFileError(str(p), f"{msg} (got {e.get('input')!r})", field=loc,
+                             fix="allowed keys: scenario, models, params, n, seed, "
+                                 "uncertainty, extend_uncertainty, whatif; see "
+                                 "docs/uncertainty.md") from None
