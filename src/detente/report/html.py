@@ -140,10 +140,17 @@ def render_html(report: Report, *, figures: Sequence[FigureView] | None = None,
     return _SCHEME.sub("", html)
 
 
-def write_html(report: Report, path: str | Path) -> Path:
-    """Write the self-contained HTML report to ``path`` atomically."""
+def write_html(report: Report, path: str | Path, *,
+               figures: Sequence[FigureView] | None = None) -> Path:
+    """Write the self-contained HTML report to ``path`` atomically (readable by others as
+    the umask allows, like any file the user writes)."""
+    import os
+
     from detente.atomic import atomic_write_text
 
     target = Path(path)
-    atomic_write_text(target, render_html(report))
+    atomic_write_text(target, render_html(report, figures=figures))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(target, 0o666 & ~umask)
     return target
