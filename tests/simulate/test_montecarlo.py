@@ -27,7 +27,7 @@ def emission():
     return load_scenario("emission-bdm1994")
 
 
-@pytest.mark.parametrize("name", FAST + ["nash"])
+@pytest.mark.parametrize("name", FAST + ["nash", "spatial"])
 def test_zero_width_perturbations_give_the_point_forecast(name):
     sc = toy()
     model = get_model(name)
@@ -164,6 +164,6 @@ def test_errors():
 
 
 def test_chunk_size_depends_on_n_only():
-    assert default_chunk_size(10_000) == 313
+    assert default_chunk_size(10_000) == 625
     assert default_chunk_size(100) == 25
-    assert default_chunk_size(10**7) == 500
+    assert default_chunk_size(10**7) == 1000

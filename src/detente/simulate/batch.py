@@ -76,8 +76,9 @@ def batch_adapter(model: ForecastModel) -> BatchAdapter | None:
 
 def needs_scenario(model: ForecastModel) -> bool:
     """True when the model reads more than the scenario's arrays."""
-    if getattr(model, "needs_scenario", False):
-        return True
+    flag = getattr(model, "needs_scenario", None)
+    if flag is not None:
+        return bool(flag)
     return type(model).forecast is not ForecastModel.forecast
 
 
@@ -249,7 +250,8 @@ def _models_per_draw(model: ForecastModel, batch: DrawBatch) -> list[ForecastMod
         vals = {k: _plain(v[b]) for k, v in perturbed.items()}
         key = tuple(sorted((k, repr(v)) for k, v in vals.items()))
         if key not in cache:
-            cache[key] = type(model)({**base, **vals})
+            cls = type(getattr(model, "_model", model))  # unwrap a resolved model
+            cache[key] = cls({**base, **vals})
         out.append(cache[key])
     return out
 

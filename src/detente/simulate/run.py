@@ -90,12 +90,40 @@ def _prepare(digest: str, blob: bytes) -> tuple[Job, PerturbationPlan, list[list
                 over: dict[str, Any] = {}
                 for iv in ivs:
                     over.update(iv.model_params(m))
-                row.append(type(m)({**m.params.model_dump(), **over}) if over else m)
+                row.append(_resolved(type(m)({**m.params.model_dump(), **over}) if over else m,
+                                     job.scenario))
             per_variant.append(row)
         if len(_CACHE) > 8:
             _CACHE.clear()
         hit = _CACHE[digest] = (job, plan, per_variant)
     return hit
+
+
+def _resolved(model: ForecastModel, scenario: Scenario) -> ForecastModel:
+    """Models whose ``forecast`` only settles scenario-dependent parameters
+    (``effective_params(scenario)``, e.g. the spatial model reading KTAB settings from
+    ``meta``) are resolved once here and then run on the fast arrays path."""
+    eff = getattr(model, "effective_params", None)
+    if eff is None or getattr(model, "needs_scenario", False):
+        return model
+    resolved = type(model)(eff(scenario))
+    return _ArraysOnly(resolved)
+
+
+class _ArraysOnly:
+    """A resolved model that runs on arrays (see :func:`_resolved`); everything else is
+    delegated to the wrapped model."""
+
+    needs_scenario = False
+
+    def __init__(self, model: ForecastModel) -> None:
+        self._model = model
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+    def __reduce__(self) -> Any:
+        return (_ArraysOnly, (self._model,))
 
 
 def model_stream(seed: np.random.SeedSequence, model_name: str) -> np.random.Generator:
