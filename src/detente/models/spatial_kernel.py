@@ -14,7 +14,17 @@ memory. There is no O(N^4) logging pass.
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
+import importlib.util
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,6 +44,10 @@ __all__ = [
     "run_smp",
     "unique_indices",
     "QuirkError",
+    "numba_available",
+    "use_backend",
+    "cache_warm",
+    "warm_up",
 ]
 
 MIN_COALITION = 1e-8  # coalition floor in PCEs
@@ -542,9 +556,271 @@ def _queue_pces(util: np.ndarray, qcols: list[np.ndarray], cap: np.ndarray, cfg:
     return out
 
 
+# ---------------------------------------------------------------------------------------
+# backend choice: the compiled kernel (optional extra ``detente[fast]``) or NumPy
+
+_BACKENDS = ("auto", "numpy", "numba")
+_backend = os.environ.get("DETENTE_SPATIAL_BACKEND", "auto").strip().lower() or "auto"
+_numba_mod: Any = None
+_numba_failed = False
+_SRC = Path(__file__).with_name("_spatial_numba.py")
+BIG_N = 150  # "auto" compiles synchronously from this many actors (NumPy run >> compile)
+
+
+def _numba() -> Any:
+    """The compiled kernel module (compiling or loading it), or None without numba."""
+    global _numba_mod, _numba_failed
+    if _numba_mod is None and not _numba_failed:
+        try:
+            from detente.models import _spatial_numba
+        except ImportError:
+            _numba_failed = True
+        else:
+            _numba_mod = _spatial_numba
+    return _numba_mod
+
+
+def _numba_installed() -> bool:
+    return not _numba_failed and importlib.util.find_spec("numba") is not None
+
+
+def numba_available() -> bool:
+    """True when the compiled spatial kernel can be used (numba is installed)."""
+    return _numba() is not None
+
+
+# The compiled kernel is cached on disk (numba ``cache=True``); compiling it takes several
+# seconds, which a one-off run on a small scenario should not pay. A marker file records that
+# this machine's cache holds the current kernel; until it exists, "auto" runs small problems
+# on NumPy and compiles the kernel once in a detached background process.
+
+
+def _fingerprint() -> str:
+    st = _SRC.stat()
+    return (f"numba {importlib.metadata.version('numba')} python {sys.version_info[:3]} "
+            f"src {st.st_mtime_ns} {st.st_size}")
+
+
+def _marker_path() -> Path:
+    local = _SRC.parent / "__pycache__"
+    if os.access(local, os.W_OK) or (not local.exists() and os.access(_SRC.parent, os.W_OK)):
+        return local / "_spatial_numba.warm"
+    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    tag = hashlib.sha1(str(_SRC).encode()).hexdigest()[:12]
+    return home / "detente" / f"spatial_numba-{tag}.warm"
+
+
+def cache_warm() -> bool:
+    """True when this machine's numba cache holds the current compiled kernel."""
+    try:
+        return _marker_path().read_text() == _fingerprint()
+    except (OSError, importlib.metadata.PackageNotFoundError):
+        return False
+
+
+def _mark_warm() -> None:
+    try:
+        path = _marker_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(_fingerprint())
+    except (OSError, importlib.metadata.PackageNotFoundError):
+        pass
+
+
+def warm_up() -> None:
+    """Compile (or load) the kernel now and record that the cache is warm."""
+    if _numba() is None:
+        raise RuntimeError("the numba backend needs numba (pip install 'detente[fast]')")
+    rng = np.random.default_rng(0)
+    run_smp(rng.uniform(10, 200, 4), rng.uniform(0, 1, (4, 2)), np.full((4, 2), 0.4), None,
+            Config(detect_cycles=True), rng)  # numba path: records the marker
+
+
+_warm_marked = False
+_WARM_SCRIPT = """
+import os
+from detente.models import spatial_kernel as k
+try:
+    k.warm_up()
+finally:
+    try:
+        os.unlink(k._marker_path().with_suffix(".lock"))
+    except OSError:
+        pass
+"""
+
+
+def _note_warm() -> None:
+    global _warm_marked
+    _warm_marked = True
+    if not cache_warm():
+        _mark_warm()
+
+
+def _compile_in_background() -> None:
+    """Start one detached Python process that compiles the kernel into numba's cache."""
+    try:
+        lock = _marker_path().with_suffix(".lock")
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if time.time() - lock.stat().st_mtime < 900:  # a compile is (or was just) running
+                return
+            lock.unlink()
+        except FileNotFoundError:
+            pass
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        os.close(fd)
+        env = {**os.environ, "DETENTE_SPATIAL_BACKEND": "numba"}
+        subprocess.Popen([sys.executable, "-c", _WARM_SCRIPT],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True, env=env)
+    except OSError:
+        pass
+
+
+def _choose_numba(cfg: Config, n: int) -> Any:
+    """The compiled module to run ``cfg`` on n actors with, or None for NumPy."""
+    if _backend == "numpy" or not _numba_covers(cfg):
+        return None
+    if _backend == "numba" or _numba_mod is not None:
+        return _numba()
+    if not _numba_installed():
+        return None
+    if cache_warm() or n >= BIG_N:
+        return _numba()
+    _compile_in_background()
+    return None
+
+
+@contextmanager
+def use_backend(name: str) -> Iterator[None]:
+    """Force the spatial kernel's backend within a block: ``"numpy"``, ``"numba"`` or
+    ``"auto"`` (numba when installed and the configuration is covered). The environment
+    variable ``DETENTE_SPATIAL_BACKEND`` sets the default."""
+    global _backend
+    if name not in _BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(_BACKENDS)}")
+    if name == "numba" and not numba_available():
+        raise RuntimeError("the numba backend needs numba (pip install 'detente[fast]')")
+    old, _backend = _backend, name
+    try:
+        yield
+    finally:
+        _backend = old
+
+
+def _numba_covers(cfg: Config) -> bool:
+    return (cfg.pce == "Conditional" and cfg.transitions == "Deterministic"
+            and cfg.bargn == "InitOnlyInterp" and not cfg.perspective_probs
+            and not (cfg.quirks and cfg.r_adjust == "Full"))
+
+
+def _run_numba(mod: Any, cap: np.ndarray, pos0: np.ndarray, sal: np.ndarray,
+               accom: np.ndarray | None, identity: bool, cfg: Config) -> KernelRun:
+    """The whole turn loop in the compiled kernel; records rebuilt from its arrays."""
+    n, k = pos0.shape
+    t_max = cfg.max_turns
+    xs = np.zeros((t_max + 1, n, k))
+    qs = np.zeros((t_max + 1, n, k))
+    probs = np.zeros((t_max + 1, n))
+    risks = np.zeros((t_max + 1, n))
+    movement = np.zeros(t_max)
+    tgt = np.full((t_max, n), -1, dtype=np.int64)
+    tval = np.zeros((t_max, n))
+    tprob = np.zeros((t_max, n))
+    bpi = np.zeros((t_max, n, k))
+    bpr = np.zeros((t_max, n, k))
+    qp_sq = np.zeros((t_max, n))
+    qp_init = np.zeros((t_max, n))
+    qp_rcvr = np.zeros((t_max, n))
+    sel = np.full((t_max, n), -1, dtype=np.int64)
+    moved = np.zeros((t_max, n), dtype=np.bool_)
+    status = np.zeros(5, dtype=np.int64)
+    acc = np.ascontiguousarray(accom if accom is not None else np.eye(n), dtype=float)
+    mod.smp_loop(
+        np.ascontiguousarray(cap, dtype=float), np.ascontiguousarray(pos0, dtype=float),
+        np.ascontiguousarray(sal, dtype=float), acc, bool(identity),
+        VOTING_RULES.index(cfg.voting), VICTORY_MODELS.index(cfg.victory),
+        BIG_R_ADJUST.index(cfg.r_adjust), BIG_R_RANGE.index(cfg.r_range),
+        THIRD_PARTY.index(cfg.third_party), INTER_VEC.index(cfg.inter_vec), bool(cfg.quirks),
+        int(cfg.min_turns), int(cfg.max_turns), float(cfg.min_delta_ratio),
+        float(cfg.min_sig_delta), float(cfg.pos_tol), float(cfg.min_sig_edu),
+        bool(cfg.detect_cycles), xs, qs, probs, risks, movement, tgt, tval, tprob, bpi, bpr,
+        qp_sq, qp_init, qp_rcvr, sel, moved, status)
+    t_n, stop, c0, cp, err = (int(v) for v in status)
+    if err:
+        raise QuirkError("every position is equally likely (identical actors?): KTAB "
+                         "computes 0/0 risk attitudes here and then fails")
+    turns: list[TurnRecord] = []
+    next_bid = 1000
+    tgt_l, tval_l, tprob_l = tgt[:t_n].tolist(), tval[:t_n].tolist(), tprob[:t_n].tolist()
+    sel_l, moved_l = sel[:t_n].tolist(), moved[:t_n].tolist()
+    qsq_l, qin_l, qrc_l = qp_sq[:t_n].tolist(), qp_init[:t_n].tolist(), qp_rcvr[:t_n].tolist()
+    for ti in range(t_n):
+        x = xs[ti]
+        tg, tv, tp = tgt_l[ti], tval_l[ti], tprob_l[ti]
+        sl, mv = sel_l[ti], moved_l[ti]
+        qsq, qin, qrc = qsq_l[ti], qin_l[ti], qrc_l[ti]
+        bargains: list[Bargain] = []
+        targets: list[dict[str, Any]] = []
+        sq_of: list[Bargain] = []
+        real_of: list[Bargain | None] = [None] * n
+        for i in range(n):
+            sq = Bargain(next_bid, i, i, x[i], x[i])
+            next_bid += 1
+            bargains.append(sq)
+            sq_of.append(sq)
+            j = tg[i]
+            if j < 0:
+                continue
+            targets.append({"initiator": i, "target": j, "value": tv[i], "prob": tp[i]})
+            b = Bargain(next_bid, i, j, bpi[ti, i], bpr[ti, i], tv[i], tp[i],
+                        init_prob=qin[i], rcvr_prob=qrc[i], init_seld=sl[i] == i,
+                        rcvr_seld=sl[j] == i)
+            next_bid += 1
+            bargains.append(b)
+            real_of[i] = b
+        chosen: list[int] = []
+        mover: list[int | None] = [None] * n
+        qprobs: list[list[tuple[int, float]]] = []
+        for kq in range(n):
+            s = sl[kq]
+            bid = sq_of[kq].bid if s < 0 else real_of[s].bid  # type: ignore[union-attr]
+            chosen.append(bid)
+            if mv[kq]:
+                mover[kq] = bid
+            qk: list[tuple[int, float]] = []
+            for i in range(n):
+                if i == kq:
+                    qk.append((sq_of[kq].bid, qsq[kq]))
+                    if tg[i] >= 0:
+                        qk.append((real_of[i].bid, qin[i]))  # type: ignore[union-attr]
+                elif tg[i] == kq:
+                    qk.append((real_of[i].bid, qrc[i]))  # type: ignore[union-attr]
+            qprobs.append(qk)
+        turns.append(TurnRecord(ti + 1, risks[ti].copy(), targets, bargains, chosen, mover,
+                                qprobs))
+    stop_reason = ("max_turns", "converged", "cycle")[stop]
+    return KernelRun(
+        positions=xs[:t_n + 1].copy(),
+        ideals=qs[:t_n + 1].copy(),
+        probs=probs[:t_n + 1].copy(),
+        risk=risks[:t_n + 1].copy(),
+        turns=turns,
+        stop_reason=stop_reason,
+        converged=stop == 1,
+        cycle=(c0, cp) if stop == 2 else None,
+        perspective_probs=[],
+        movement=movement[:t_n].tolist(),
+    )
+
+
 def run_smp(cap: np.ndarray, pos0: np.ndarray, sal: np.ndarray, accom: np.ndarray | None,
             cfg: Config, rng: np.random.Generator) -> KernelRun:
-    """Run the SMP from initial positions ``pos0`` [actor, dim] on [0, 1]."""
+    """Run the SMP from initial positions ``pos0`` [actor, dim] on [0, 1].
+
+    Uses the compiled kernel (:mod:`detente.models._spatial_numba`) when numba is installed
+    and covers ``cfg``, else the NumPy implementation below; both give the same run."""
     cap = np.asarray(cap, dtype=float)
     sal = np.asarray(sal, dtype=float)
     n, k_dims = pos0.shape
@@ -556,6 +832,12 @@ def run_smp(cap: np.ndarray, pos0: np.ndarray, sal: np.ndarray, accom: np.ndarra
         if np.any(s_tot <= 0):
             raise QuirkError("an actor has zero total salience: KTAB throws on it")
     identity = accom is None or np.allclose(accom, np.eye(n), atol=1e-10, rtol=0)
+    mod = _choose_numba(cfg, n)
+    if mod is not None:
+        run = _run_numba(mod, cap, pos0, sal, accom, identity, cfg)
+        if not _warm_marked:
+            _note_warm()
+        return run
     x = np.array(pos0, dtype=float)
     q = x.copy()
     xs, qs, probs, risks = [x.copy()], [q.copy()], [], []
