@@ -45,7 +45,7 @@ def test_report_renders_in_chromium(tmp_path: Path) -> None:
         finally:
             browser.close()
     assert title == "Sample talks: forecast report"
-    assert len(sizes) == 16
+    assert len(sizes) == 15
     for complete, w, h, shown in sizes:
         assert complete and w > 0 and h > 0 and shown > 0
     # only the file itself (and its embedded data: URIs) were fetched

@@ -53,6 +53,7 @@ def test_each_figure_function_directly(report: Report) -> None:
     t = sc.issue("territory")
     _png(plots.fig_positions(t, report.forecasts[0], {"compromise": 41.2}))
     _png(plots.fig_power(t, report.power[0]))
+    _png(plots.fig_power_grid(sc.issues, report.power))
     _png(plots.fig_quad_map(report.quad_map))
     _png(plots.fig_bargain_network(report.bargains, t))
     _png(plots.fig_fan(report.fans[0], t))

@@ -54,7 +54,7 @@ def html() -> str:
 def test_html_is_self_contained(html: str) -> None:
     p = assert_self_contained(html)
     imgs = [v for t, n, v in p.refs if t == "img"]
-    assert len(imgs) == 16 and all(v.startswith("data:image/png;base64,") for v in imgs)
+    assert len(imgs) == 15 and all(v.startswith("data:image/png;base64,") for v in imgs)
 
 
 def test_html_has_every_section_and_provenance(html: str) -> None:
@@ -104,7 +104,7 @@ def test_markdown_writes_pngs_beside(tmp_path: Path) -> None:
     md = write_markdown(sample_report(), tmp_path / "out" / "report.md")
     text = md.read_text(encoding="utf-8")
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
-    assert len(links) == 16
+    assert len(links) == 15
     for link in links:
         assert not link.startswith("/") and (md.parent / link).is_file()
     assert "| expected_utility | 33.50 |" in text

@@ -53,6 +53,7 @@ __all__ = [
     "fig_model_comparison",
     "fig_positions",
     "fig_power",
+    "fig_power_grid",
     "fig_proposal",
     "fig_quad_map",
     "fig_tornado",
@@ -192,7 +193,8 @@ def fig_positions(issue: IssueInfo, forecast: ModelForecast,
     round so the round path and the models' answers share one axis.
     """
     names = names or {}
-    fig = _figure(8.0, 4.6)
+    fig = _figure(8.0, 4.6, layout=None)  # fixed margins: constrained layout is slow
+    fig.subplots_adjust(left=0.2, right=0.76, bottom=0.12, top=0.93)
     ax = fig.add_subplot()
     path = forecast.positions.get(issue.id, [])
     styles = actor_styles(forecast.actor_ids)
@@ -224,6 +226,45 @@ def fig_positions(issue: IssueInfo, forecast: ModelForecast,
     ax.grid(True, axis="y", color="#eeeeee")
     if forecast.actor_ids:
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    return fig
+
+
+def fig_power_grid(issues: Sequence[IssueInfo], power: Sequence[IssuePower],
+                   names: dict[str, str] | None = None, actor_ids: Sequence[str] | None = None,
+                   ncols: int = 2) -> Figure:
+    """Small multiples of the effective-power landscape, one panel per issue."""
+    by_id = {i.id: i for i in issues}
+    items = [(p, by_id[p.issue]) for p in power if p.issue in by_id]
+    nrows = max(1, math.ceil(len(items) / ncols))
+    height = 0.9 + 2.3 * nrows
+    fig = _figure(9.0, height, layout=None)
+    fig.subplots_adjust(left=0.06, right=0.98, top=1 - 0.6 / height, bottom=0.6 / height,
+                        hspace=1.2, wspace=0.18)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    styles = actor_styles(list(actor_ids or dict.fromkeys(b.actor for p in power
+                                                           for b in p.bars)))
+    for ax, (p, issue) in zip(axes, items, strict=False):
+        stack: dict[float, float] = {}
+        for b in sorted(p.bars, key=lambda b: (b.position, -b.power)):
+            base = stack.get(round(b.position, 9), 0.0)
+            st = styles.get(b.actor) or Style(NEUTRAL, "-", "o")
+            ax.bar([b.position], [b.power], bottom=[base], width=issue.width * 0.025,
+                   color=st.color, edgecolor="white", lw=0.4)
+            stack[round(b.position, 9)] = base + b.power
+        _anchor_axis(ax, issue, "x", wrap=12, min_gap=0.2)
+        ax.tick_params(axis="x", labelsize=5.5)
+        ax.tick_params(axis="y", labelsize=6)
+        ax.set_xlabel("")
+        ax.set_title(_wrap(issue.name, 60), fontsize=8, loc="left")
+    for ax in axes[len(items):]:
+        ax.set_axis_off()
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=styles[a].color, label=(names or {}).get(a, a)) for a in styles]
+    fig.legend(handles=handles, loc="lower center", ncol=min(7, len(handles)), fontsize=6,
+               frameon=False)
+    fig.suptitle("Effective power (capability x salience) at each stated position",
+                 fontsize=10, x=0.01, y=1 - 0.12 / height, ha="left")
     return fig
 
 
@@ -731,14 +772,20 @@ def report_figures(report: Report) -> list[FigureItem]:  # noqa: C901 - one list
                                                    names)),
                 details=lines))
 
-    for p in report.power:
+    if len(report.power) == 1:
+        p = report.power[0]
         issue = issues[p.issue]
         items.append(FigureItem(
             f"power-{_safe(p.issue)}", "power", f"{issue.name}: effective power",
             "Bar height is capability x salience of each actor, placed at its stated position; "
             "dotted lines mark the models' forecasts.",
-            (lambda issue=issue, p=p: fig_power(issue, p, outcomes_by_issue[issue.id], names,
-                                                actor_ids))))
+            lambda: fig_power(issue, p, outcomes_by_issue[issue.id], names, actor_ids)))
+    elif report.power:
+        items.append(FigureItem(
+            "power", "power", "Effective power on every issue",
+            "Bar height is capability x salience of each actor, placed at its stated position "
+            "(bars at the same position are stacked).",
+            lambda: fig_power_grid(sc.issues, report.power, names, actor_ids)))
 
     if report.quad_map is not None:
         q = report.quad_map
