@@ -165,6 +165,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             rows=rows, version=__version__, request_path="/docs", settings=settings)
         return HTMLResponse(html)
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)
+
     app.include_router(api_router)
     app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
