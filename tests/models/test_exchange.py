@@ -137,3 +137,25 @@ def test_conformance(check: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         CHECKS[check](ExchangeModel)
+
+
+def test_compiled_and_numpy_queues_agree(monkeypatch) -> None:
+    from detente.models import _exchange_engine as eng
+    from detente.models import _exchange_numba as nb
+
+    if not nb.AVAILABLE:
+        pytest.skip("numba is not installed (detente[fast])")
+    rng = np.random.default_rng(3)
+    n, m = 12, 4
+    stances = [Stance(actor=f"a{i}", issue=f"i{k}", position=float(rng.uniform(0, 100)),
+                      salience=float(rng.uniform(5, 100)), capability=float(rng.uniform(.1, 1)))
+               for i in range(n) for k in range(m) if (i + k) % 7]
+    s = Scenario(id="r", name="r", issues=tuple(Issue(id=f"i{k}", name="x") for k in range(m)),
+                 actors=tuple(Actor(id=f"a{i}", name="a", capability=1) for i in range(n)),
+                 stances=tuple(stances))
+    a = ExchangeModel().forecast(s, rng=2)
+    orig = eng._schedule_queue
+    monkeypatch.setattr(eng, "_schedule_queue", lambda R, us: orig(R, us, compiled=False))
+    b = ExchangeModel().forecast(s, rng=2)
+    assert np.array_equal(a.positions, b.positions, equal_nan=True)
+    assert a.details["rounds"] == b.details["rounds"]

@@ -141,8 +141,8 @@ class _Round:
         key_s = (self.act * m + self.sup).ravel()
         key_d = (self.act * m + dem).ravel()
         eid = np.repeat(np.arange(E), 2)
-        self._idx_sup = _group(key_s, eid, n * m)
-        self._idx_dem = _group(key_d, eid, n * m)
+        self._sptr, self._sids = _csr(key_s, eid, n * m)
+        self._dptr, self._dids = _csr(key_d, eid, n * m)
         if E:
             self._calc(np.arange(E))
 
@@ -247,8 +247,10 @@ class _Round:
         m = self.m
         a0, a1 = self.act[r]
         s0, s1 = self.sup[r]
-        return (self._idx_sup[a0 * m + s0], self._idx_sup[a1 * m + s1],
-                self._idx_dem[a1 * m + s0], self._idx_dem[a0 * m + s1])
+        sp, si, dp, di = self._sptr, self._sids, self._dptr, self._dids
+        k1, k2, k3, k4 = a0 * m + s0, a1 * m + s1, a1 * m + s0, a0 * m + s1
+        return (si[sp[k1]:sp[k1 + 1]], si[sp[k2]:sp[k2 + 1]],
+                di[dp[k3]:dp[k3 + 1]], di[dp[k4]:dp[k4 + 1]])
 
     def apply_outcome_update(self, r: int) -> None:
         """Record the realised voting positions in the demanders' adjusted outcomes."""
@@ -303,12 +305,12 @@ class _Round:
         }
 
 
-def _group(keys: np.ndarray, vals: np.ndarray, size: int) -> list[np.ndarray]:
+def _csr(keys: np.ndarray, vals: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(keys, kind="stable")
     ks = keys[order]
-    vs = vals[order]
-    bounds = np.searchsorted(ks, np.arange(size + 1))
-    return [vs[bounds[k]:bounds[k + 1]] for k in range(size)]
+    vs = np.ascontiguousarray(vals[order], dtype=np.int64)
+    bounds = np.searchsorted(ks, np.arange(size + 1)).astype(np.int64)
+    return bounds, vs
 
 
 def _union(parts: tuple[np.ndarray, ...]) -> np.ndarray:
@@ -320,12 +322,13 @@ TieBreak = Callable[["_Round", int, int], tuple[int, int, float]]
 
 def run_round(pos: np.ndarray, sal: np.ndarray, cap: np.ndarray, present: np.ndarray, *,
               scheduler: str, coin: TieBreak | None,
-              choose: Callable[[int], int] | None, salience_weight: float,
+              choose: Callable[[int], np.ndarray] | None, salience_weight: float,
               fixed_weight: float, decide_updates: bool) -> RoundResult:
     """One round on normalised positions. ``coin(round, best, second)`` settles a tie in the
     decide scheduler: it returns the two tied exchanges in list order and the uniform draw
     (the model passes ``(best, second, rng.random())``; the cross-check replays Decide's own
-    decisions). ``choose(k)`` picks one of k tied exchanges (queue scheduler)."""
+    decisions). ``choose(n)`` returns n uniform draws for the queue scheduler's ties (tie t
+    picks ``int(u_t * k)`` of its k tied exchanges in creation order)."""
     R = _Round(pos, sal, cap, present, decide_updates=decide_updates)
     R.build()
     order: list[int] = []
@@ -334,7 +337,8 @@ def run_round(pos: np.ndarray, sal: np.ndarray, cap: np.ndarray, present: np.nda
         if scheduler == "decide":
             order, ties = _schedule_decide(R, coin)
         else:
-            order, ties = _schedule_queue(R, choose)
+            us = choose(R.E + 1) if choose is not None else np.zeros(R.E + 1)
+            order, ties = _schedule_queue(R, us)
     # Decide keeps the realised exchange objects and reads their voting positions at the end
     # of the round (a duplicate entry can still change them, see _schedule_decide)
     realized = []
@@ -356,8 +360,22 @@ def run_round(pos: np.ndarray, sal: np.ndarray, cap: np.ndarray, present: np.nda
                        realized=realized, ties=ties, n_candidates=R.E)
 
 
-def _schedule_queue(R: _Round, choose: Callable[[int], int] | None) -> tuple[list, int]:
-    """Priority queue with lazy deletion; exact ties broken by ``choose``."""
+def _schedule_queue(R: _Round, us: np.ndarray, *, compiled: bool | None = None,
+                    ) -> tuple[list, int]:
+    """Priority queue with lazy deletion; tie t picks ``int(us[t] * k)`` of its k tied
+    exchanges (in creation order). Runs compiled when numba is available."""
+    from detente.models import _exchange_numba as nb
+
+    if compiled is None:
+        compiled = nb.AVAILABLE
+    if compiled:
+        out = np.zeros((R.E, 3))
+        count, ties = nb.queue_loop(
+            R.act, R.sup, R.xs, R.xd, R.ss, R.sd, R.ws, R.mv, R.y, R.gain, R.valid, R.fsum,
+            R.fmin, R.fmax, R.start, R.P0, R.w, R.W, R.Num, R.Uval, R.Uhas, R.Uadj,
+            R._sptr, R._sids, R._dptr, R._dids, R.m, R.decide_updates, us, out)
+        return [(int(out[k, 0]), float(out[k, 1]), float(out[k, 2]))
+                for k in range(count)], int(ties)
     version = np.zeros(R.E, dtype=np.int64)
     alive = R.valid.copy()
     heap = [(-float(R.gain[e]), int(e), 0) for e in np.flatnonzero(alive)]
@@ -389,7 +407,7 @@ def _schedule_queue(R: _Round, choose: Callable[[int], int] | None) -> tuple[lis
         if len(tied) > 1:
             ties += 1
             tied.sort(key=lambda t: t[1])
-            k = choose(len(tied)) if choose is not None else 0
+            k = min(int(us[ties - 1] * len(tied)), len(tied) - 1)
             pick = tied.pop(k)
             for t in tied:
                 heapq.heappush(heap, t)
@@ -401,9 +419,11 @@ def _schedule_queue(R: _Round, choose: Callable[[int], int] | None) -> tuple[lis
         R.apply_outcome_update(r)
         ids = _union(R.affected(r))
         ids = ids[alive[ids]]
+        g_old = R.gain[ids].copy()
         R.recalc(r, ids)
-        still = ids[R.valid[ids]]
-        alive[ids[~R.valid[ids]]] = False
+        ok = R.valid[ids]
+        alive[ids[~ok]] = False
+        still = ids[ok & (R.gain[ids] != g_old)]  # an unchanged gain keeps its entry
         version[still] += 1
         for e in still:
             heapq.heappush(heap, (-float(R.gain[e]), int(e), int(version[e])))

@@ -105,8 +105,8 @@ class ExchangeModel(ForecastModel):
         else:
             coin = None  # type: ignore[assignment]
 
-            def choose(k: int) -> int:
-                return int(rng.integers(k))
+            def choose(k: int) -> np.ndarray:
+                return rng.random(k)
 
         return run_exchange(arrays, p, coin=coin, choose=choose)
 
@@ -120,7 +120,7 @@ def _normalise(arrays: ScenarioArrays) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 def run_exchange(arrays: ScenarioArrays, params: ExchangeParams, *,
                  coin: Callable[[Any, int, int], tuple[int, int, float]] | None = None,
-                 choose: Callable[[int], int] | None = None) -> RunResult:
+                 choose: Callable[[int], np.ndarray] | None = None) -> RunResult:
     """Run the model on ``arrays``. ``coin``/``choose`` supply the tie-breaking draws
     (see :class:`ExchangeParams.scheduler`); the cross-check passes Decide's own draws."""
     present = np.asarray(arrays.present, dtype=bool)
