@@ -207,7 +207,6 @@ def _quad(scenario: Scenario, issue: str, actor: str | None,
         notes.append("Quad map: the expected-utility model is not installed.")
         return None
     from detente.models.expected_utility import quad_map
-
     from detente.scenario.arrays import scenario_arrays
 
     arr = scenario_arrays(scenario)  # factions speak for their parent: use who takes part

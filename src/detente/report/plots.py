@@ -595,7 +595,7 @@ def fig_agreement_set(ag: AgreementSet, issue: IssueInfo,
     rows.append(("agreement set", ag.agreement))
     fig = _figure(8.0, 1.4 + 0.45 * len(rows))
     ax = fig.add_subplot()
-    for y, (label, intervals) in enumerate(rows):
+    for y, (_label, intervals) in enumerate(rows):
         last = y == len(rows) - 1
         color = OKABE_ITO[5] if last else OKABE_ITO[y % 5]
         for lo, hi in intervals:

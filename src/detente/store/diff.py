@@ -116,10 +116,14 @@ def diff_scenarios(a: dict[str, Any], b: dict[str, Any]) -> list[Change]:
     for sec in _SECTIONS:
         if a.get(sec) != b.get(sec):
             va, vb = a.get(sec), b.get(sec)
-            size = (lambda v: f"{len(v)} item(s)" if isinstance(v, (list, dict)) else
-                    ("set" if v is not None else "(none)"))
-            out.append(Change(f"{sec} (changed)", size(va), size(vb)))
+            out.append(Change(f"{sec} (changed)", _size(va), _size(vb)))
     return out
+
+
+def _size(v: Any) -> str:
+    if isinstance(v, (list, dict)):
+        return f"{len(v)} item(s)"
+    return "set" if v is not None else "(none)"
 
 
 def _num(v: Any) -> float | None:
