@@ -58,7 +58,8 @@ def main() -> int:
     t3 = time.perf_counter()
     mc_s = rep.provenance.montecarlo.get("seconds")
     print(f"phases (load average {os.getloadavg()[0]:.1f}): build {t1 - t0:.1f} s "
-          f"(Monte Carlo {mc_s} s), {len(figs)} figures {t2 - t1:.1f} s, HTML {t3 - t2:.2f} s; cpus "
+          f"(Monte Carlo {mc_s} s), {len(figs)} figures {t2 - t1:.1f} s, "
+          f"HTML {t3 - t2:.2f} s; cpus "
           f"{os.cpu_count()}")
     return 0
 
