@@ -7,8 +7,10 @@ scenarios drawn like KTAB's ``--euSMP`` generator (capability U[10, 200], total 
 U[0.75, 0.99] split by U[0.1, 1] weights, positions U[0, 100]).
 
 Usage: python benchmarks/bench_spatial.py [--repeat 3] [--data DIR]
-Prints size, turns, seconds (best of repeats, to convergence, ktab preset), the ratio to
-KTAB's figure and the peak resident memory.
+Prints size, turns, seconds (best of repeats, to convergence, ktab preset, whole
+``forecast`` call), the ratio to KTAB's figure, the same two for the NumPy-only path (the
+fallback without ``detente[fast]``) and the peak resident memory. The compiled kernel is
+loaded (or compiled) before timing.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 
 from detente.errors import NotConvergedWarning
 from detente.models.spatial import SpatialModel
+from detente.models.spatial_kernel import numba_available, use_backend, warm_up
 from detente.scenario.importers.ktab import read_ktab_csv
 from detente.scenario.schema import Actor, Issue, Scenario, Stance
 
@@ -70,29 +73,42 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     data = _data_dir(args.data)
     model = SpatialModel(preset="ktab")
+    fast = numba_available()
+    if fast:
+        warm_up()
     print(f"{'size':>6} {'source':<22} {'turns':>5} {'seconds':>8} {'KTAB s':>7} "
-          f"{'speed-up':>9}")
+          f"{'speed-up':>9} {'numpy s':>8} {'numpy x':>8}")
     worst = float("inf")
+
+    def timed(sc: Scenario, backend: str) -> tuple[float, int]:
+        best, turns = float("inf"), 0
+        with use_backend(backend):
+            for _ in range(max(1, args.repeat)):
+                t0 = time.perf_counter()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", NotConvergedWarning)
+                    fc = model.forecast(sc)
+                best = min(best, time.perf_counter() - t0)
+                turns = fc.n_rounds
+        return best, turns
+
     for (n, k), ktab_s in KTAB_SECONDS.items():
         f = data / SHIPPED[(n, k)] if (n, k) in SHIPPED else None
         if f is not None and f.is_file():
             sc, src = read_ktab_csv(f), f.name
         else:
             sc, src = random_scenario(n, k, seed=42), "random (seed 42)"
-        best = float("inf")
-        turns = 0
-        for _ in range(max(1, args.repeat)):
-            t0 = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", NotConvergedWarning)
-                fc = model.forecast(sc)
-            best = min(best, time.perf_counter() - t0)
-            turns = fc.n_rounds
+        best, turns = timed(sc, "numba" if fast else "numpy")
+        np_best, np_turns = timed(sc, "numpy")
+        assert np_turns == turns
         ratio = ktab_s / best
         worst = min(worst, ratio)
-        print(f"{n:>3}x{k:<2} {src:<22} {turns:>5} {best:>8.3f} {ktab_s:>7.2f} {ratio:>8.0f}x")
+        print(f"{n:>3}x{k:<2} {src:<22} {turns:>5} {best:>8.4f} {ktab_s:>7.2f} {ratio:>8.0f}x "
+              f"{np_best:>8.4f} {ktab_s / np_best:>7.0f}x")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB on Linux
-    print(f"peak memory {peak:.0f} MB; smallest speed-up {worst:.0f}x (target >= 100x)")
+    print(f"peak memory {peak:.0f} MB; smallest speed-up {worst:.0f}x (target >= 100x); "
+          f"{'numba kernel' if fast else 'numba not installed: NumPy only'}; "
+          f"load average {os.getloadavg()[0]:.2f}")
     return 0
 
 

@@ -263,6 +263,24 @@ def _outcomes(run: KernelRun, present: np.ndarray, pos_tol: float) -> tuple[np.n
     return expected, best
 
 
+def round6(a: np.ndarray) -> list[float]:
+    """``[round(x, 6) for x in a.ravel()]``, vectorised: Python's round is exact (the double
+    nearest the decimally rounded value); rint(x * 1e6) / 1e6 gives the same double whenever
+    x * 1e6 is safely away from a half-integer (then the rounded integer is exact and the
+    division correctly rounded); the few other values go through ``round``."""
+    a = np.ascontiguousarray(a, dtype=float).ravel()
+    y = a * 1e6
+    with np.errstate(invalid="ignore"):
+        frac = np.abs(y - np.floor(y) - 0.5)
+        safe = (frac > np.abs(y) * 1e-14) & (np.abs(y) < 2.0**50)
+    out = (np.rint(y) / 1e6).tolist()
+    if not safe.all():
+        vals = a.tolist()
+        for i in np.flatnonzero(~safe).tolist():
+            out[i] = round(vals[i], 6)
+    return out
+
+
 def _to_result(run: KernelRun, arrays: ScenarioArrays, inp: dict[str, np.ndarray],
                params: SpatialParams) -> RunResult:
     lo, width = arrays.scale_min, arrays.width
@@ -279,21 +297,26 @@ def _to_result(run: KernelRun, arrays: ScenarioArrays, inp: dict[str, np.ndarray
     expected, best = _outcomes(run, present, params.pos_tol)
     outcome = scale(expected) if params.outcome == "expected" else scale(best)
 
-    def coords(v: np.ndarray) -> dict[str, float]:
-        return {iid[d]: round(float(lo[d] + v[d] * width[d]), 6) for d in range(m)}
+    def coords_rows(v: np.ndarray) -> list[dict[str, float]]:
+        """{issue: position on the issue's scale, rounded to 6 decimals} per row of v."""
+        vals = round6(lo[None, :] + np.asarray(v).reshape(-1, m) * width[None, :])
+        return [dict(zip(iid, vals[r:r + m], strict=True)) for r in range(0, len(vals), m)]
 
+    probs_l = run.probs.tolist()
+    risk_l = run.risk.tolist()
     rounds: list[dict[str, Any]] = []
     for rec in run.turns:
         t = rec.turn
-        by_id = {b.bid: b for b in rec.bargains}
+        real = [b for b in rec.bargains if not b.is_sq]
+        by_id = {b.bid: b for b in real}
+        if real:
+            pts = coords_rows(np.array([b.pos_init for b in real] + [b.pos_rcvr for b in real]))
         bargains = []
-        for b in rec.bargains:
-            if b.is_sq:
-                continue
+        for r, b in enumerate(real):
             bargains.append({
                 "id": b.bid, "initiator": aid[b.init], "receiver": aid[b.rcvr],
                 "value": b.value, "p_initiator_wins": b.p_init,
-                "initiator_coords": coords(b.pos_init), "receiver_coords": coords(b.pos_rcvr),
+                "initiator_coords": pts[r], "receiver_coords": pts[len(real) + r],
                 "initiator_prob": b.init_prob, "initiator_selected": b.init_seld,
                 "receiver_prob": b.rcvr_prob, "receiver_selected": b.rcvr_seld,
             })
@@ -324,15 +347,20 @@ def _to_result(run: KernelRun, arrays: ScenarioArrays, inp: dict[str, np.ndarray
                               "from": float(a0), "to": float(a1), "kind": "bargain",
                               "counterpart": other, "reason": reason, "bargain_id": bid,
                               "role": role, "queue_prob": qp})
+        sq_prob = {}
+        for k in range(n):
+            for bid, pr in rec.queue_probs[k]:
+                if bid not in by_id:  # k's own status quo
+                    sq_prob[k] = pr
         entry: dict[str, Any] = {
             "turn": t,
-            "risk": {aid[i]: float(rec.risk[i]) for i in range(n)},
-            "probabilities": {aid[i]: float(run.probs[t][i]) for i in range(n)},
-            "ideals": {aid[i]: coords(run.ideals[t][i]) for i in range(n)},
+            "risk": dict(zip(aid, rec.risk.tolist(), strict=True)),
+            "probabilities": dict(zip(aid, probs_l[t], strict=True)),
+            "ideals": dict(zip(aid, coords_rows(run.ideals[t]), strict=True)),
             "movement": run.movement[t - 1],
             "bargains": bargains,
             "status_quo": [{"id": b.bid, "actor": aid[b.init],
-                            "prob": dict(rec.queue_probs[b.init]).get(b.bid),
+                            "prob": sq_prob.get(b.init),
                             "selected": rec.chosen[b.init] == b.bid}
                            for b in rec.bargains if b.is_sq],
             "movers": {aid[k]: rec.mover[k] for k in range(n) if rec.mover[k] is not None},
@@ -343,9 +371,9 @@ def _to_result(run: KernelRun, arrays: ScenarioArrays, inp: dict[str, np.ndarray
         rounds.append(entry)
     details: dict[str, Any] = {
         "rounds": rounds,
-        "initial": {"ideals": {aid[i]: coords(run.ideals[0][i]) for i in range(n)},
-                    "probabilities": {aid[i]: float(run.probs[0][i]) for i in range(n)},
-                    "risk": {aid[i]: float(run.risk[0][i]) for i in range(n)}},
+        "initial": {"ideals": dict(zip(aid, coords_rows(run.ideals[0]), strict=True)),
+                    "probabilities": dict(zip(aid, probs_l[0], strict=True)),
+                    "risk": dict(zip(aid, risk_l[0], strict=True))},
         "stop_reason": run.stop_reason,
         "cycle": (None if run.cycle is None else
                   {"start_turn": run.cycle[0], "period": run.cycle[1],
