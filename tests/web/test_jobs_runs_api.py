@@ -154,7 +154,7 @@ def test_figures_and_compare(client):
     b = run_job(client, scenario="ukraine-2025-alt", models=["compromise", "weighted_median"])
     figs = client.get(f"/api/runs/{a['run_id']}/figures").json()
     keys = [f["key"] for f in figs]
-    assert "model-comparison" in keys and any(k.startswith("power-") for k in keys)
+    assert "model-comparison" in keys and any(k.startswith("power") for k in keys)
     r = client.get(f"/api/runs/{a['run_id']}/figures/model-comparison.png")
     assert r.status_code == 200 and r.content[:8] == b"\x89PNG\r\n\x1a\n"
     assert "has no figure" in assert_clear_4xx(

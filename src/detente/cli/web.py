@@ -26,7 +26,8 @@ def register(app: typer.Typer) -> None:
                                "$DETENTE_DATA_DIR or the user data directory.")] = None,
         executor: Annotated[str | None, typer.Option(
             help="Where Monte Carlo draws run: serial, process or dask "
-                 "(default: $DETENTE_EXECUTOR or serial)")] = None,
+                 "(default: $DETENTE_EXECUTOR, else process: forecasts and draws run in "
+                 "worker processes so the server stays responsive)")] = None,
         workers: Annotated[int | None, typer.Option(help="Workers of the process/Dask "
                                                          "executor")] = None,
         dask: Annotated[str | None, typer.Option(
@@ -56,7 +57,8 @@ def register(app: typer.Typer) -> None:
         if not 0 < port < 65536:
             raise DetenteError(f"--port {port}: use a port between 1 and 65535")
         settings = Settings.from_env(host=host, port=port, token=token, data_dir=data_dir,
-                                     executor=executor or (None if not dask else "dask"),
+                                     executor=executor or os.environ.get("DETENTE_EXECUTOR")
+                                     or ("dask" if dask else "process"),
                                      workers=workers, dask_address=dask,
                                      max_active_jobs=max_jobs)
         generated = not settings.loopback and not settings.token

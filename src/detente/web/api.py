@@ -58,7 +58,7 @@ async def read_upload(request: Request, file: UploadFile) -> bytes:
 
 
 @router.get("/health", tags=["meta"], summary="Server status and version")
-def health(request: Request) -> dict[str, Any]:
+async def health(request: Request) -> dict[str, Any]:
     from detente import __version__
 
     st = _state(request)
@@ -298,14 +298,15 @@ def start_job(request: Request, req: JobRequest) -> dict[str, Any]:
     return job.to_dict()
 
 
-@router.get("/jobs", tags=["jobs"], summary="Every job this server knows (newest first)")
-def list_jobs(request: Request) -> list[dict[str, Any]]:
-    return [j.to_dict() for j in _state(request).jobs.list()]
+@router.get("/jobs", tags=["jobs"], summary="The jobs this server knows (newest first)")
+async def list_jobs(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+                    ) -> list[dict[str, Any]]:
+    return [j.to_dict() for j in _state(request).jobs.list()[:limit]]
 
 
 @router.get("/jobs/{jid}", tags=["jobs"], responses=ERRORS,
             summary="A job's state and progress (poll this)")
-def get_job(request: Request, jid: JobId) -> dict[str, Any]:
+async def get_job(request: Request, jid: JobId) -> dict[str, Any]:
     return _state(request).jobs.get(jid).to_dict()
 
 
@@ -320,18 +321,31 @@ def cancel_job(request: Request, jid: JobId) -> dict[str, Any]:
 
 
 @router.get("/runs", tags=["runs"], summary="Stored runs (newest first)")
-def list_runs(request: Request,
-              scenario: Annotated[str | None, Query(max_length=200)] = None,
-              limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
+async def list_runs(request: Request,
+                    scenario: Annotated[str | None, Query(max_length=200)] = None,
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
     if scenario is not None:
         check_id(scenario)
-    return _state(request).runs.list(limit=limit, scenario=scenario)
+    runs = _state(request).runs
+    hit = runs.cached_list(limit, scenario)
+    if hit is not None:
+        return hit
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(runs.list, limit, scenario)
 
 
 @router.get("/runs/{rid}", tags=["runs"], responses=ERRORS,
             summary="A run: forecasts, positions by round, Monte Carlo summary")
-def get_run(request: Request, rid: RunId) -> dict[str, Any]:
-    return _state(request).runs.payload(rid)
+async def get_run(request: Request, rid: RunId) -> Response:
+    # answered on the event loop when cached (runs never change), else read in a thread
+    runs = _state(request).runs
+    data = runs.cached_json(rid)
+    if data is None:
+        from starlette.concurrency import run_in_threadpool
+
+        data = await run_in_threadpool(runs.payload_json, rid)
+    return Response(data, media_type="application/json")
 
 
 @router.get("/runs/{rid}/forecasts.csv", tags=["runs"], responses=ERRORS,

@@ -19,10 +19,9 @@ import logging
 import threading
 import time
 import uuid
-import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import Any, Literal
 from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
-from detente.errors import DetenteError, NotConvergedWarning
+from detente.errors import DetenteError
 from detente.web.security import JOB_ID_PATTERN, check_id, safe_path
 from detente.web.settings import Settings
 
@@ -139,7 +138,7 @@ class JobManager:
         self._stack = ExitStack()
         self._shared: Any = None
         self._shared_lock = threading.Lock()
-        self._run_cache: dict[int, dict[str, Any]] = {}
+        self.runs_version = 0  # bumped on every stored run (invalidates cached run lists)
         self._load()
 
     # -- persistence ------------------------------------------------------------------
@@ -298,6 +297,7 @@ class JobManager:
                 command=f"web: {req.kind} {req.scenario}")
             record.note = req.note
             run_id = self.store().save(record)
+            self.runs_version += 1
             if mc is not None:
                 self._save_draws(run_id, mc)
             job.run_id = run_id
@@ -317,37 +317,66 @@ class JobManager:
 
     def _forecasts(self, job: Job, req: JobRequest, scenario: Any, models: list[Any]
                    ) -> tuple[list[Any], list[tuple[str, str]]]:
-        from detente.errors import ModelError
+        """Each model's forecast: in this thread (serial executor) or one task per model on
+        the shared executor, so forecasts do not compete with requests for this process."""
+        from concurrent.futures import FIRST_COMPLETED, wait
 
-        forecasts, skipped = [], []
-        for m in models:
-            self._check(job)
-            job.message = f"forecasting with {m.name}"
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", NotConvergedWarning)
-                try:
-                    forecasts.append(m.forecast(scenario, rng=req.seed))
-                except ModelError as exc:
-                    if req.models:
-                        raise
-                    skipped.append((m.name, str(exc)))
+        from detente.errors import ModelError
+        from detente.web._tasks import forecast_task
+
+        shared = self._executor()
+        results: dict[str, Any] = {}
+        skipped: list[tuple[str, str]] = []
+
+        def record(name: str, get: Callable[[], Any]) -> None:
+            try:
+                results[name] = get()
+            except ModelError as exc:
+                if req.models:
+                    raise
+                skipped.append((name, str(exc)))
             job.done += 1
+
+        if shared is None:
+            for m in models:
+                self._check(job)
+                job.message = f"forecasting with {m.name}"
+                record(m.name, lambda m=m: forecast_task(m, scenario, req.seed))
+        else:
+            tracker = _TrackingExecutor(shared.executor)
+            job._tracker = tracker  # type: ignore[attr-defined]
+            job.message = f"forecasting with {len(models)} model(s)"
+            pending = {tracker.submit(forecast_task, m, scenario, req.seed): m.name
+                       for m in models}
+            try:
+                while pending:
+                    self._check(job)
+                    done, _ = wait(list(pending), timeout=0.2, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        record(pending.pop(fut), fut.result)
+            finally:
+                tracker.cancel_all()
+        forecasts = [results[m.name] for m in models if m.name in results]
         if not forecasts:
             raise DetenteError("no model could run on this scenario: " + "; ".join(
                 f"{n}: {r}" for n, r in skipped))
         return forecasts, skipped
 
     def _executor(self) -> Any:
-        """The shared executor handle for Monte Carlo draws (opened on first use)."""
-        from detente.simulate.executors import open_executor
-
+        """The shared executor handle for forecasts and Monte Carlo draws (opened on first
+        use); ``None`` runs everything in the job's own thread."""
         s = self.settings
         if s.executor == "serial":
             return None
         with self._shared_lock:
             if self._shared is None:
-                self._shared = self._stack.enter_context(
-                    open_executor(s.executor, s.workers, address=s.dask_address))
+                if s.executor == "process":
+                    self._shared = self._stack.enter_context(_background_pool(s.workers))
+                else:
+                    from detente.simulate.executors import open_executor
+
+                    self._shared = self._stack.enter_context(
+                        open_executor(s.executor, s.workers, address=s.dask_address))
             return self._shared
 
     def _montecarlo(self, job: Job, req: JobRequest, scenario: Any, models: list[Any]
@@ -413,3 +442,39 @@ def _mc_extras(mc: Any, bins: int = 30) -> dict[str, Any]:
                                 "counts": [int(c) for c in counts]}
     d["histograms"] = hist
     return d
+
+
+def _lower_priority() -> None:
+    """Worker initializer: background work yields the CPU to the server answering pages
+    (nice +10), and Ctrl-C is handled once, by the server."""
+    import os
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        os.nice(10)
+    except (AttributeError, OSError):  # pragma: no cover - not POSIX
+        pass
+
+
+@contextmanager
+def _background_pool(workers: int | None) -> Iterator[Any]:
+    """A process pool like the simulate ``process`` executor, but with low-priority workers."""
+    import multiprocessing as mp
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+
+    from detente.simulate.executors import ExecutorHandle, available_cpus
+
+    n = workers or available_cpus()
+    if sys.platform.startswith("linux"):
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["numpy", "scipy.special", "detente.simulate.run",
+                                    "detente.web._tasks"])
+    else:  # pragma: no cover
+        ctx = mp.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_lower_priority)
+    try:
+        yield ExecutorHandle(pool, "process", n)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -34,6 +34,8 @@ class RunViews:
         self._payloads: OrderedDict[int, dict[str, Any]] = OrderedDict()
         self._reports: OrderedDict[int, Any] = OrderedDict()
         self._pngs: OrderedDict[tuple[int, str], bytes] = OrderedDict()
+        self._json: OrderedDict[int, bytes] = OrderedDict()
+        self._lists: dict[tuple[int, str | None], tuple[int, list[dict[str, Any]]]] = {}
         self._lock = threading.Lock()
         self._plot_lock = threading.Lock()
         self.cache_size = cache_size
@@ -49,11 +51,29 @@ class RunViews:
             raise HTTPException(404, f"unknown run {run_id}; see GET /api/runs for the runs "
                                 "this server has stored") from None
 
+    def cached_list(self, limit: int = 200, scenario: str | None = None
+                    ) -> list[dict[str, Any]] | None:
+        with self._lock:
+            hit = self._lists.get((limit, scenario))
+        if hit is not None and hit[0] == self.jobs.runs_version:
+            return hit[1]
+        return None
+
     def list(self, limit: int = 200, scenario: str | None = None) -> list[dict[str, Any]]:
+        """Stored runs, newest first (cached until the next run is stored here)."""
+        hit = self.cached_list(limit, scenario)
+        if hit is not None:
+            return hit
+        version = self.jobs.runs_version
         rows = self.jobs.store().list_runs(limit=limit, scenario=scenario)
-        return [{"id": r.id, "created": r.created, "kind": r.kind, "scenario": r.scenario_id,
+        out = [{"id": r.id, "created": r.created, "kind": r.kind, "scenario": r.scenario_id,
                  "scenario_name": r.scenario_name, "scenario_hash": r.scenario_hash,
                  "models": r.models, "seed": r.seed, "note": r.note} for r in rows]
+        with self._lock:
+            if len(self._lists) > 32:
+                self._lists.clear()
+            self._lists[(limit, scenario)] = (version, out)
+        return out
 
     def _remember(self, cache: OrderedDict, key: Any, value: Any) -> Any:
         with self._lock:
@@ -62,6 +82,22 @@ class RunViews:
             while len(cache) > self.cache_size:
                 cache.popitem(last=False)
         return value
+
+    def cached_json(self, run_id: int) -> bytes | None:
+        with self._lock:
+            return self._json.get(run_id)
+
+    def payload_json(self, run_id: int) -> bytes:
+        """:meth:`payload` serialised once (runs never change), for fast reads."""
+        with self._lock:
+            hit = self._json.get(run_id)
+        if hit is not None:
+            return hit
+        import json
+
+        data = json.dumps(self.payload(run_id), separators=(",", ":"),
+                          allow_nan=False).encode()
+        return self._remember(self._json, run_id, data)
 
     def payload(self, run_id: int) -> dict[str, Any]:
         """Everything about a run as JSON-friendly data."""
