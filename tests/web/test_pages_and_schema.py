@@ -13,6 +13,7 @@ pytestmark = pytest.mark.web
 
 # Every (method, path) of the OpenAPI schema and the tests that exercise it. A new endpoint
 # fails test_every_endpoint_is_covered until it is added here with its tests.
+RUNS = "test_jobs_runs_api::"
 COVERED: dict[tuple[str, str], str] = {
     ("get", "/api/health"): "test_scenarios_api::test_health_and_models",
     ("get", "/api/models"): "test_scenarios_api::test_health_and_models",
@@ -21,7 +22,7 @@ COVERED: dict[tuple[str, str], str] = {
     ("post", "/api/scenarios/upload"): "test_scenarios_api::test_upload_*",
     ("get", "/api/scenarios/{sid}"): "test_scenarios_api::test_unknown_scenario_404",
     ("put", "/api/scenarios/{sid}"): "test_scenarios_api::test_put_saves_and_reports_cells",
-    ("delete", "/api/scenarios/{sid}"): "test_scenarios_api::test_upload_yaml_then_read_edit_delete",
+    ("delete", "/api/scenarios/{sid}"): "test_scenarios_api::test_upload_yaml_then_read_*",
     ("get", "/api/scenarios/{sid}/yaml"): "test_scenarios_api::test_downloads",
     ("get", "/api/scenarios/{sid}/csv"): "test_scenarios_api::test_csv_export_is_spreadsheet_safe",
     ("get", "/api/proposals"): "test_jobs_runs_api::test_proposals",
@@ -33,8 +34,8 @@ COVERED: dict[tuple[str, str], str] = {
     ("post", "/api/jobs/{jid}/cancel"): "test_jobs_runs_api::test_cancel_running_montecarlo",
     ("get", "/api/runs"): "test_jobs_runs_api::test_forecast_job_goes_to_the_run_store",
     ("get", "/api/runs/{rid}"): "test_jobs_runs_api::test_unknown_or_malformed_run_ids",
-    ("get", "/api/runs/{rid}/forecasts.csv"): "test_jobs_runs_api::test_round_based_positions_and_exports",
-    ("get", "/api/runs/{rid}/positions.csv"): "test_jobs_runs_api::test_round_based_positions_and_exports",
+    ("get", "/api/runs/{rid}/forecasts.csv"): RUNS + "test_round_based_positions_and_exports",
+    ("get", "/api/runs/{rid}/positions.csv"): RUNS + "test_round_based_positions_and_exports",
     ("get", "/api/runs/{rid}/draws.csv"): "test_jobs_runs_api::test_montecarlo_job_and_draws",
     ("get", "/api/runs/{rid}/figures"): "test_jobs_runs_api::test_figures_and_compare",
     ("get", "/api/runs/{rid}/figures/{key}.png"): "test_jobs_runs_api::test_figures_and_compare",

@@ -301,7 +301,7 @@ def start_job(request: Request, req: JobRequest) -> dict[str, Any]:
 @router.get("/jobs", tags=["jobs"], summary="The jobs this server knows (newest first)")
 async def list_jobs(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100
                     ) -> list[dict[str, Any]]:
-    return [j.to_dict() for j in _state(request).jobs.list()[:limit]]
+    return [j.to_dict() for j in _state(request).jobs.all_jobs()[:limit]]
 
 
 @router.get("/jobs/{jid}", tags=["jobs"], responses=ERRORS,
@@ -332,7 +332,7 @@ async def list_runs(request: Request,
         return hit
     from starlette.concurrency import run_in_threadpool
 
-    return await run_in_threadpool(runs.list, limit, scenario)
+    return await run_in_threadpool(runs.list_runs, limit, scenario)
 
 
 @router.get("/runs/{rid}", tags=["runs"], responses=ERRORS,

@@ -14,6 +14,7 @@ already queued on a process pool are cancelled too.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -209,7 +210,7 @@ class JobManager:
                                 "directory (see GET /api/jobs)")
         return job
 
-    def list(self) -> list[Job]:
+    def all_jobs(self) -> list[Job]:
         with self._lock:
             return sorted(self._jobs.values(), key=lambda j: j.created, reverse=True)
 
@@ -229,7 +230,7 @@ class JobManager:
         return job
 
     def shutdown(self) -> None:
-        for job in self.list():
+        for job in self.all_jobs():
             if job.status not in FINAL:
                 job._cancel.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -341,7 +342,7 @@ class JobManager:
             for m in models:
                 self._check(job)
                 job.message = f"forecasting with {m.name}"
-                record(m.name, lambda m=m: forecast_task(m, scenario, req.seed))
+                record(m.name, functools.partial(forecast_task, m, scenario, req.seed))
         else:
             tracker = _TrackingExecutor(shared.executor)
             job._tracker = tracker  # type: ignore[attr-defined]

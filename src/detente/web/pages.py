@@ -96,8 +96,8 @@ def job_page(request: Request, jid: Annotated[str, Path(max_length=64)]) -> HTML
 @router.get("/runs", response_class=HTMLResponse, summary="Stored runs")
 def runs_page(request: Request) -> HTMLResponse:
     st = _state(request)
-    return render(request, "runs.html", runs=st.runs.list(), jobs=[
-        j.to_dict() for j in st.jobs.list()[:20]])
+    return render(request, "runs.html", runs=st.runs.list_runs(), jobs=[
+        j.to_dict() for j in st.jobs.all_jobs()[:20]])
 
 
 @router.get("/runs/{rid}", response_class=HTMLResponse, summary="A run's results")
@@ -122,7 +122,7 @@ def compare_page(request: Request,
                  b: Annotated[int | None, Query(ge=1, le=2**62)] = None) -> HTMLResponse:
     st = _state(request)
     diff = st.runs.compare(a, b) if a is not None and b is not None else None
-    return render(request, "compare.html", runs=st.runs.list(), diff=diff, a=a, b=b)
+    return render(request, "compare.html", runs=st.runs.list_runs(), diff=diff, a=a, b=b)
 
 
 @router.get("/proposals", response_class=HTMLResponse, summary="Proposal tester")

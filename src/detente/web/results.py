@@ -59,7 +59,7 @@ class RunViews:
             return hit[1]
         return None
 
-    def list(self, limit: int = 200, scenario: str | None = None) -> list[dict[str, Any]]:
+    def list_runs(self, limit: int = 200, scenario: str | None = None) -> list[dict[str, Any]]:
         """Stored runs, newest first (cached until the next run is stored here)."""
         hit = self.cached_list(limit, scenario)
         if hit is not None:
