@@ -15,9 +15,10 @@ exactly the declared distributions. Designs and estimators come from SALib (an e
   cheap screen before Sobol. Effects are per unit of the design range [0, 1] of the
   factor's quantile (for a uniform input: per its whole range).
 
-Unbounded distributions (normal without bounds, lognormal) are cut at the ``tail`` and
-``1 - tail`` quantiles (default 0.001): Morris steps across the whole [0, 1] range and
-would otherwise jump to +-7 sd; the effect on Sobol indices is negligible.
+The design's quantiles are mapped into [``tail``, ``1 - tail``] (default 0.001), so
+unbounded distributions (normal without bounds, lognormal) are cut at those quantiles: Morris
+steps across the whole range and would otherwise jump to +-7 sd; the effect on Sobol indices
+is negligible.
 
 Factors (``by``): ``entry`` (one factor per uncertainty entry), ``actor`` (default; an
 entry's cells split by actor: "salience:ru-kremlin"), ``cell`` (per actor and issue).
