@@ -144,3 +144,15 @@ def test_missing_salib_names_the_extra(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", fake)
     with pytest.raises(SensitivityError, match=r"detente\[sensitivity\]"):
         analyze_function(lambda x: x.sum(axis=1), 2)
+
+
+@pytest.mark.slow
+def test_sensitivity_on_a_process_pool_equals_serial():
+    sc = _two_factor_case()
+    a = sensitivity(sc, ["compromise", "expected_utility"], method="morris", n=8, by="entry",
+                    executor="serial")
+    b = sensitivity(sc, ["compromise", "expected_utility"], method="morris", n=8, by="entry",
+                    executor="process", workers=2, chunk_size=10)
+    for m in a.models:
+        for k in ("mu_star", "sigma"):
+            assert np.array_equal(a.indices[m]["i"][k], b.indices[m]["i"][k])

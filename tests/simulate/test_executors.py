@@ -33,6 +33,7 @@ def _same(a, b):
     assert not b.partial
 
 
+@pytest.mark.slow
 def test_process_pool_matches_serial(scenario, serial):
     for workers in (1, 2):
         r = montecarlo(scenario, MODELS, n=120, seed=42, executor="process", workers=workers)
