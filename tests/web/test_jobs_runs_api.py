@@ -194,3 +194,30 @@ def test_proposals(client):
     assert_clear_4xx(post(scenario="ukraine-2025", terms={"donbas": 1}, guarantee=2), 422)
     assert_clear_4xx(post(scenario="ukraine-2025", terms={"donbas": "lots"}), 422)
     assert_clear_4xx(post(terms={"donbas": 1}), 422)
+
+
+@pytest.mark.slow
+def test_process_executor_forecast_montecarlo_and_cancel(tmp_path):
+    """What `detente serve` uses by default: forecasts and draws on low-priority workers."""
+    with make_client(tmp_path, executor="process", workers=2) as c:
+        j = run_job(c, scenario="ukraine-2025", models=["compromise", "expected_utility"])
+        assert j["status"] == "done", j
+        m = run_job(c, scenario="emission-bdm1994", kind="montecarlo",
+                    models=["compromise"], draws=100)
+        assert m["status"] == "done", m
+        serial = run_job(c, scenario="emission-bdm1994", kind="montecarlo",
+                         models=["compromise"], draws=100)
+        a = c.get(f"/api/runs/{m['run_id']}").json()["montecarlo"]["summary"]
+        b = c.get(f"/api/runs/{serial['run_id']}").json()["montecarlo"]["summary"]
+        assert a == b  # same seed, same ensemble
+        r = c.post("/api/jobs", json={"scenario": "ukraine-2025", "kind": "montecarlo",
+                                      "models": ["expected_utility"], "draws": 20000})
+        jid = r.json()["id"]
+        t0 = time.monotonic()
+        while c.get(f"/api/jobs/{jid}").json()["done"] < 3:
+            assert time.monotonic() - t0 < 60
+            time.sleep(0.05)
+        c.post(f"/api/jobs/{jid}/cancel")
+        t0 = time.monotonic()
+        assert wait_job(c, jid)["status"] == "cancelled"
+        assert time.monotonic() - t0 < 20

@@ -311,6 +311,10 @@ class JobManager:
         except DetenteError as exc:
             self._finish(job, "failed", "failed", str(exc))
         except Exception as exc:  # noqa: BLE001 - a bug: keep the server up, say so
+            if job._cancel.is_set():  # e.g. CancelledError from a chunk cancelled under it
+                self._finish(job, "cancelled", f"cancelled after {job.done} of {job.total} "
+                             "steps")
+                return
             log.exception("job %s failed", job.id)
             self._finish(job, "failed", "failed",
                          f"internal error ({type(exc).__name__}: {exc}); this is a bug in "
