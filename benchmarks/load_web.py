@@ -49,6 +49,41 @@ def _pct(values: list[float], q: float) -> float:
     return v[k]
 
 
+class Conn:
+    """A minimal keep-alive HTTP/1.1 client (one connection per simulated user), so that the
+    load generator, which shares the machine with the server, spends little CPU itself."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, body: bytes | None = None
+                      ) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+        if body is not None:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        self.writer.write(head.encode() + b"\r\n" + (body or b""))
+        await self.writer.drain()
+        assert self.reader is not None
+        raw = await self.reader.readuntil(b"\r\n\r\n")
+        lines = raw.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        length = 0
+        for ln in lines[1:]:
+            k, _, v = ln.partition(":")
+            if k.strip().lower() == "content-length":
+                length = int(v)
+        data = await self.reader.readexactly(length) if length else b""
+        return status, data
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
 class Stats:
     def __init__(self) -> None:
         self.read_ms: list[float] = []
@@ -58,8 +93,7 @@ class Stats:
         self.forecasts_done = 0
 
 
-async def _reader(client: httpx.AsyncClient, run_ids: list[int], stop: float, st: Stats
-                  ) -> None:
+async def _reader(conn: Conn, run_ids: list[int], stop: float, st: Stats) -> None:
     rng = random.Random()
     while time.perf_counter() < stop:
         roll = rng.random()
@@ -67,40 +101,43 @@ async def _reader(client: httpx.AsyncClient, run_ids: list[int], stop: float, st
                "/api/runs" if roll < 0.9 else "/api/jobs")
         t0 = time.perf_counter()
         try:
-            r = await client.get(url)
-            ok = r.status_code == 200
+            status, data = await conn.request("GET", url)
+            ok = status == 200
             if ok and url.startswith("/api/runs/"):
-                ok = b'"forecasts":[{' in r.content
+                ok = b'"forecasts":[{' in data
             if not ok:
-                st.errors.append(f"GET {url}: {r.status_code} {r.text[:120]}")
-        except httpx.HTTPError as exc:
+                st.errors.append(f"GET {url}: {status} {data[:120]!r}")
+        except (OSError, ValueError, asyncio.IncompleteReadError) as exc:
             st.errors.append(f"GET {url}: {type(exc).__name__}: {exc}")
+            conn.writer = None
         st.read_ms.append((time.perf_counter() - t0) * 1000)
 
 
-async def _writer(client: httpx.AsyncClient, scenarios: list[str], models: list[str],
+async def _writer(conn: Conn, scenarios: list[str], models: list[str],
                   stop: float, st: Stats) -> None:
     rng = random.Random()
     while time.perf_counter() < stop:
         body = {"scenario": rng.choice(scenarios), "models": models, "seed": rng.randrange(1000)}
         t0 = time.perf_counter()
         try:
-            r = await client.post("/api/jobs", json=body)
-        except httpx.HTTPError as exc:
+            status, data = await conn.request("POST", "/api/jobs", json.dumps(body).encode())
+        except (OSError, ValueError, asyncio.IncompleteReadError) as exc:
             st.errors.append(f"POST /api/jobs: {type(exc).__name__}: {exc}")
+            conn.writer = None
             continue
         st.submit_ms.append((time.perf_counter() - t0) * 1000)
-        if r.status_code != 202:
-            st.errors.append(f"POST /api/jobs: {r.status_code} {r.text[:160]}")
+        if status != 202:
+            st.errors.append(f"POST /api/jobs: {status} {data[:160]!r}")
             await asyncio.sleep(0.2)
             continue
-        jid = r.json()["id"]
+        jid = json.loads(data)["id"]
         while True:
             await asyncio.sleep(0.1)
             t0 = time.perf_counter()
             try:
-                j = (await client.get(f"/api/jobs/{jid}")).json()
-            except (httpx.HTTPError, ValueError) as exc:
+                status, data = await conn.request("GET", f"/api/jobs/{jid}")
+                j = json.loads(data)
+            except (OSError, ValueError, asyncio.IncompleteReadError) as exc:
                 st.errors.append(f"GET /api/jobs/{jid}: {exc}")
                 break
             st.poll_ms.append((time.perf_counter() - t0) * 1000)
@@ -129,11 +166,16 @@ async def _drive(base: str, args: argparse.Namespace) -> dict[str, Any]:
         st = Stats()
         t0 = time.perf_counter()
         stop = t0 + args.duration
-        tasks = [_reader(client, run_ids, stop, st) for _ in range(args.readers)]
-        tasks += [_writer(client, ["ukraine-2025", "ukraine-2025-alt", "emission-bdm1994"],
-                          args.models, stop, st) for _ in range(args.writers)]
+        host, port = base.rsplit("//", 1)[1].split(":")
+        conns = [Conn(host, int(port)) for _ in range(args.readers + args.writers)]
+        tasks = [_reader(conns[k], run_ids, stop, st) for k in range(args.readers)]
+        tasks += [_writer(conns[args.readers + k],
+                          ["ukraine-2025", "ukraine-2025-alt", "emission-bdm1994"],
+                          args.models, stop, st) for k in range(args.writers)]
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - t0
+        for cn in conns:
+            await cn.close()
     n_req = len(st.read_ms) + len(st.poll_ms) + len(st.submit_ms)
     return {
         "duration_s": round(elapsed, 1), "readers": args.readers, "writers": args.writers,
