@@ -221,3 +221,16 @@ def test_process_executor_forecast_montecarlo_and_cancel(tmp_path):
         t0 = time.monotonic()
         assert wait_job(c, jid)["status"] == "cancelled"
         assert time.monotonic() - t0 < 20
+
+
+@pytest.mark.slow
+@pytest.mark.distributed
+def test_dask_executor(tmp_path):
+    pytest.importorskip("distributed")
+    with make_client(tmp_path, executor="dask", workers=1) as c:
+        j = run_job(c, scenario="emission-bdm1994", models=["compromise", "expected_utility"])
+        assert j["status"] == "done", j
+        m = run_job(c, scenario="emission-bdm1994", kind="montecarlo", models=["compromise"],
+                    draws=50)
+        assert m["status"] == "done", m
+        assert c.get(f"/api/runs/{m['run_id']}").json()["montecarlo"]["executor"] == "dask"
