@@ -124,7 +124,9 @@ def open_executor(kind: str = "process", workers: int | None = None, *,
     kind: ``serial``, ``process`` (default; ``workers`` defaults to every available CPU) or
     ``dask``: connect to the scheduler at ``address`` (``tcp://host:port``) or, without
     one, start a :class:`distributed.LocalCluster` of ``workers`` single-threaded worker
-    processes on loopback and close it afterwards.
+    processes on loopback (threaded kernels pinned to one thread) and close it afterwards.
+    Workers of a remote cluster are configured by whoever started them: start them with
+    ``--nthreads 1`` and ``NUMBA_NUM_THREADS=1`` for the same behaviour.
     """
     if kind not in EXECUTORS:
         raise ExecutorError(f"--executor {kind!r}: choose one of {', '.join(EXECUTORS)}")
@@ -161,7 +163,8 @@ def open_executor(kind: str = "process", workers: int | None = None, *,
             n = workers or available_cpus()
             cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1,
                                                processes=True, host="127.0.0.1",
-                                               dashboard_address=None)
+                                               dashboard_address=None,
+                                               env={v: "1" for v in _ONE_THREAD})
             client = distributed.Client(cluster)
     except ExecutorError:
         raise
