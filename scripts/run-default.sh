@@ -9,4 +9,5 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[all]"
+.venv/bin/detente warmup >/dev/null   # compile the optional fast kernels once
 exec .venv/bin/detente run "$@"

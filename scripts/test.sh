@@ -20,4 +20,5 @@ fi
 if [ -x scripts/setup-decide-venv.sh ]; then
   scripts/setup-decide-venv.sh
 fi
+.venv/bin/detente warmup >/dev/null   # compile the optional fast kernels once
 exec .venv/bin/python -m pytest "$@"

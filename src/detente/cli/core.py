@@ -238,6 +238,44 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one place for the core c
         else:
             render_table(console, sc, forecasts, skipped)
 
+    @app.command("warmup")
+    def warmup_cmd() -> None:
+        """Compile the optional fast kernels (numba) once after installation, so the first
+        real run does not pay for it. The setup scripts call this.
+
+        Example: detente warmup
+        """
+        import time
+
+        import numpy as np
+
+        from detente.models.registry import available_models, get_model
+
+        t0 = time.perf_counter()
+        scenarios = [load("emission-bdm1994"), load(DEFAULT_SCENARIO)]
+        for name in available_models():
+            model = get_model(name)
+            for sc in scenarios:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    try:
+                        model.forecast(sc, rng=0)
+                    except ModelError:
+                        pass  # e.g. status_quo on a scenario without one
+        from detente.models import _eu_kernels, spatial_kernel
+
+        if spatial_kernel.numba_available():
+            spatial_kernel.warm_up()
+        if _eu_kernels.numba_enabled():  # the batched (parallel) paths of Monte Carlo
+            from detente.models.expected_utility import ExpectedUtilityModel, solve_batch
+
+            rng = np.random.default_rng(0)
+            for preset in ExpectedUtilityModel.presets:
+                solve_batch(rng.uniform(0, 10, (256, 12)), rng.uniform(1, 5, (256, 12)),
+                            rng.uniform(0.1, 1, (256, 12)), width=10.0,
+                            params=ExpectedUtilityModel(preset=preset).params)
+        typer.echo(f"warm: every model ran once ({time.perf_counter() - t0:.1f} s)")
+
     @app.command("validate")
     def validate_cmd(
         file: Annotated[str, typer.Argument(help="Scenario file or bundled name")],

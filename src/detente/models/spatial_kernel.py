@@ -14,17 +14,10 @@ memory. There is no O(N^4) logging pass.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata
-import importlib.util
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -46,7 +39,6 @@ __all__ = [
     "QuirkError",
     "numba_available",
     "use_backend",
-    "cache_warm",
     "warm_up",
 ]
 
@@ -563,8 +555,6 @@ _BACKENDS = ("auto", "numpy", "numba")
 _backend = os.environ.get("DETENTE_SPATIAL_BACKEND", "auto").strip().lower() or "auto"
 _numba_mod: Any = None
 _numba_failed = False
-_SRC = Path(__file__).with_name("_spatial_numba.py")
-BIG_N = 150  # "auto" compiles synchronously from this many actors (NumPy run >> compile)
 
 
 def _numba() -> Any:
@@ -580,116 +570,28 @@ def _numba() -> Any:
     return _numba_mod
 
 
-def _numba_installed() -> bool:
-    return not _numba_failed and importlib.util.find_spec("numba") is not None
-
-
 def numba_available() -> bool:
     """True when the compiled spatial kernel can be used (numba is installed)."""
     return _numba() is not None
 
 
-# The compiled kernel is cached on disk (numba ``cache=True``); compiling it takes several
-# seconds, which a one-off run on a small scenario should not pay. A marker file records that
-# this machine's cache holds the current kernel; until it exists, "auto" runs small problems
-# on NumPy and compiles the kernel once in a detached background process.
-
-
-def _fingerprint() -> str:
-    st = _SRC.stat()
-    return (f"numba {importlib.metadata.version('numba')} python {sys.version_info[:3]} "
-            f"src {st.st_mtime_ns} {st.st_size}")
-
-
-def _marker_path() -> Path:
-    local = _SRC.parent / "__pycache__"
-    if os.access(local, os.W_OK) or (not local.exists() and os.access(_SRC.parent, os.W_OK)):
-        return local / "_spatial_numba.warm"
-    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    tag = hashlib.sha1(str(_SRC).encode()).hexdigest()[:12]
-    return home / "detente" / f"spatial_numba-{tag}.warm"
-
-
-def cache_warm() -> bool:
-    """True when this machine's numba cache holds the current compiled kernel."""
-    try:
-        return _marker_path().read_text() == _fingerprint()
-    except (OSError, importlib.metadata.PackageNotFoundError):
-        return False
-
-
-def _mark_warm() -> None:
-    try:
-        path = _marker_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(_fingerprint())
-    except (OSError, importlib.metadata.PackageNotFoundError):
-        pass
-
-
 def warm_up() -> None:
-    """Compile (or load) the kernel now and record that the cache is warm."""
+    """Compile (or load from numba's on-disk cache) the kernel now, so that the first real
+    run does not pay the compile time (``detente warmup`` calls this after installation)."""
     if _numba() is None:
         raise RuntimeError("the numba backend needs numba (pip install 'detente[fast]')")
     rng = np.random.default_rng(0)
     run_smp(rng.uniform(10, 200, 4), rng.uniform(0, 1, (4, 2)), np.full((4, 2), 0.4), None,
-            Config(detect_cycles=True), rng)  # numba path: records the marker
-
-
-_warm_marked = False
-_WARM_SCRIPT = """
-import os
-from detente.models import spatial_kernel as k
-try:
-    k.warm_up()
-finally:
-    try:
-        os.unlink(k._marker_path().with_suffix(".lock"))
-    except OSError:
-        pass
-"""
-
-
-def _note_warm() -> None:
-    global _warm_marked
-    _warm_marked = True
-    if not cache_warm():
-        _mark_warm()
-
-
-def _compile_in_background() -> None:
-    """Start one detached Python process that compiles the kernel into numba's cache."""
-    try:
-        lock = _marker_path().with_suffix(".lock")
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            if time.time() - lock.stat().st_mtime < 900:  # a compile is (or was just) running
-                return
-            lock.unlink()
-        except FileNotFoundError:
-            pass
-        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        os.close(fd)
-        env = {**os.environ, "DETENTE_SPATIAL_BACKEND": "numba"}
-        subprocess.Popen([sys.executable, "-c", _WARM_SCRIPT],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL, start_new_session=True, env=env)
-    except OSError:
-        pass
+            Config(detect_cycles=True), rng)
 
 
 def _choose_numba(cfg: Config, n: int) -> Any:
-    """The compiled module to run ``cfg`` on n actors with, or None for NumPy."""
+    """The compiled module to run ``cfg`` with, or None for NumPy. The choice depends only on
+    the configuration and what is installed, never on cache state, so every worker of a
+    Monte Carlo run uses the same backend and gets the same numbers."""
     if _backend == "numpy" or not _numba_covers(cfg):
         return None
-    if _backend == "numba" or _numba_mod is not None:
-        return _numba()
-    if not _numba_installed():
-        return None
-    if cache_warm() or n >= BIG_N:
-        return _numba()
-    _compile_in_background()
-    return None
+    return _numba()
 
 
 @contextmanager
@@ -834,10 +736,7 @@ def run_smp(cap: np.ndarray, pos0: np.ndarray, sal: np.ndarray, accom: np.ndarra
     identity = accom is None or np.allclose(accom, np.eye(n), atol=1e-10, rtol=0)
     mod = _choose_numba(cfg, n)
     if mod is not None:
-        run = _run_numba(mod, cap, pos0, sal, accom, identity, cfg)
-        if not _warm_marked:
-            _note_warm()
-        return run
+        return _run_numba(mod, cap, pos0, sal, accom, identity, cfg)
     x = np.array(pos0, dtype=float)
     q = x.copy()
     xs, qs, probs, risks = [x.copy()], [q.copy()], [], []
