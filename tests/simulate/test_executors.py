@@ -22,7 +22,7 @@ def scenario():
 
 @pytest.fixture(scope="module")
 def serial(scenario):
-    return montecarlo(scenario, MODELS, n=120, seed=42, executor="serial")
+    return montecarlo(scenario, MODELS, n=120, seed=42, executor="serial", paths=True)
 
 
 def _same(a, b):
@@ -31,12 +31,20 @@ def _same(a, b):
     assert np.array_equal(a.outcome, b.outcome, equal_nan=True)
     assert np.array_equal(a.converged, b.converged)
     assert not b.partial
+    # per-round fans (expected_utility is the round-based model here)
+    assert set(a.paths) == set(b.paths) == {"expected_utility"}
+    for name, pa in a.paths.items():
+        pb = b.paths[name]
+        assert pa.n == pb.n == a.n_draws
+        assert np.array_equal(pa.values, pb.values, equal_nan=True)
+        assert np.array_equal(pa.point, pb.point)
 
 
 @pytest.mark.slow
 def test_process_pool_matches_serial(scenario, serial):
     for workers in (1, 2):
-        r = montecarlo(scenario, MODELS, n=120, seed=42, executor="process", workers=workers)
+        r = montecarlo(scenario, MODELS, n=120, seed=42, executor="process", workers=workers,
+                       paths=True)
         _same(serial, r)
 
 
@@ -47,7 +55,7 @@ def test_dask_local_cluster_matches_serial(scenario, serial):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   host="127.0.0.1", dashboard_address=None) as cluster:
         r = montecarlo(scenario, MODELS, n=120, seed=42, executor="dask",
-                       address=cluster.scheduler_address)
+                       address=cluster.scheduler_address, paths=True)
         _same(serial, r)
         assert r.executor == "dask" and r.workers == 2
         # what-if through the same scheduler, common random numbers intact

@@ -32,7 +32,8 @@ runs B independent draws of one issue at once: ``x``, ``c``, ``s`` are ``[B, n]`
 (a float or ``[B]``), ``params`` an :class:`ExpectedUtilityModel.Params`, a dict or a
 model. It applies exactly the same rounds and stopping rule as the model (each draw stops
 on its own) and returns ``BatchResult(outcome, median, mean, rounds, converged,
-cycle_period, positions)`` with ``[B]`` arrays (``positions``: the ``[B, n]`` final ones).
+cycle_period, positions, path)`` with ``[B]`` arrays (``positions``: the ``[B, n]`` final ones;
+``path``: ``[B, T + 1]`` the group forecast after each round, for Monte Carlo fan charts).
 
 Quadrant labels of :func:`quad_map` (seen by actor i, A = EU_ij, B = EU_ji):
 ``conflict`` (A > 0 and B > 0; ``i_wins`` if A >= B else ``i_loses``), ``compromise``
@@ -339,6 +340,9 @@ class BatchResult:
     converged: np.ndarray
     cycle_period: np.ndarray  # 0 where no cycle was found
     positions: np.ndarray
+    #: ``[B, T + 1]``: the group forecast (median or mean, as ``params.forecast``) after each
+    #: round, round 0 the initial positions; a draw that stopped early repeats its last value
+    path: np.ndarray | None = None
 
 
 def solve_batch(x: Any, c: Any, s: Any, *, width: Any, params: Any = None) -> BatchResult:
@@ -412,7 +416,7 @@ def solve_batch(x: Any, c: Any, s: Any, *, width: Any, params: Any = None) -> Ba
         outcome[b] = series[f:f + p_, b].mean()
     final = np.empty_like(x)
     np.put_along_axis(final, order, x, axis=1)
-    return BatchResult(outcome, med, mea, rounds, converged, period, final)
+    return BatchResult(outcome, med, mea, rounds, converged, period, final, series.T.copy())
 
 
 # ------------------------------------------------------------------------------ model

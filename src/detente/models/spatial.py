@@ -245,9 +245,12 @@ class SpatialModel(ForecastModel):
 # conversion to the Forecast contract
 
 
-def _outcomes(run: KernelRun, present: np.ndarray, pos_tol: float) -> tuple[np.ndarray, np.ndarray]:
-    x = run.positions[-1]
-    p = run.probs[-1]
+def _outcomes(run: KernelRun, present: np.ndarray, pos_tol: float, turn: int = -1
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Expected (probability-weighted mean) and most probable position per issue after
+    ``turn`` (default: the last), on [0, 1]."""
+    x = run.positions[turn]
+    p = run.probs[turn]
     n, m = x.shape
     _, eqv = unique_indices(x, pos_tol)
     mult = np.bincount(eqv, minlength=eqv.max() + 1)[eqv].astype(float)
@@ -296,6 +299,11 @@ def _to_result(run: KernelRun, arrays: ScenarioArrays, inp: dict[str, np.ndarray
     t_n = run.positions.shape[0] - 1
     expected, best = _outcomes(run, present, params.pos_tol)
     outcome = scale(expected) if params.outcome == "expected" else scale(best)
+    # the forecast by the same rule after every turn (turn 0: the initial positions), for
+    # Monte Carlo fan charts
+    pick = 0 if params.outcome == "expected" else 1
+    path = [outcome if t == t_n else scale(_outcomes(run, present, params.pos_tol, t)[pick])
+            for t in range(t_n + 1)]
 
     def coords_rows(v: np.ndarray) -> list[dict[str, float]]:
         """{issue: position on the issue's scale, rounded to 6 decimals} per row of v."""
@@ -380,7 +388,8 @@ def _to_result(run: KernelRun, arrays: ScenarioArrays, inp: dict[str, np.ndarray
                    "turns": list(range(run.cycle[0], run.cycle[0] + run.cycle[1] + 1))}),
         "outcomes": {"rule": params.outcome,
                      "expected": {iid[d]: float(scale(expected)[d]) for d in range(m)},
-                     "most_probable": {iid[d]: float(scale(best)[d]) for d in range(m)}},
+                     "most_probable": {iid[d]: float(scale(best)[d]) for d in range(m)},
+                     "path": {iid[d]: [float(v[d]) for v in path] for d in range(m)}},
         "ktab_parameters": {k: getattr(params, k) for k in KTAB_PARAM_NAMES},
         "capability": {aid[i]: float(inp["cap"][i]) for i in range(n)},
         "salience": {aid[i]: {iid[d]: float(inp["sal"][i, d]) for d in range(m)}

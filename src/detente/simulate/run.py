@@ -29,12 +29,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from detente.models.base import ForecastModel
 from detente.scenario.schema import Scenario, Uncertainty
-from detente.simulate.batch import evaluate_batch
+from detente.simulate.batch import evaluate_batch, evaluate_batch_paths, has_round_path
 from detente.simulate.perturb import PerturbationPlan, batch_scenario, compile_plan
 from detente.simulate.whatif import Intervention, apply_interventions
 
-__all__ = ["ChunkResult", "Job", "RunFile", "agreement_nonempty", "load_run_file", "model_stream", "pack_job", "run_chunk",
-           "run_design_chunk", "run_job_chunk"]
+__all__ = ["ChunkResult", "Job", "RunFile", "agreement_nonempty", "load_run_file",
+           "model_stream", "pack_job", "run_chunk", "run_design_chunk", "run_job_chunk"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class Job:
     variants: tuple[tuple[str, tuple[Intervention, ...]], ...]
     force_loop: bool = False
     agreement: bool = False
+    path_rounds: int = 0  # > 0: record round-based models' forecasts for rounds 0..path_rounds
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ class ChunkResult:
     outcome: np.ndarray  # [V, M, B, m]
     converged: np.ndarray  # [V, M, B, m]
     agreement: np.ndarray | None = None  # [V, B, m] int8: 1 non-empty, 0 empty, -1 n/a
+    #: model index -> ``[V, B, path_rounds + 1, m]`` float32 group forecast per round
+    #: (round-based models only, when the job asks for paths)
+    paths: dict[int, np.ndarray] | None = None
 
 
 def agreement_nonempty(scenario: Scenario) -> np.ndarray:
@@ -144,6 +148,10 @@ def run_chunk(job: Job, plan: PerturbationPlan, models: list[list[ForecastModel]
     out = np.empty((n_v, n_m, bsz, m))
     conv = np.empty((n_v, n_m, bsz, m), dtype=bool)
     agree = np.empty((n_v, bsz, m), dtype=np.int8) if job.agreement else None
+    rows = job.path_rounds + 1
+    paths = ({j: np.empty((n_v, bsz, rows, m), dtype=np.float32)
+              for j, model in enumerate(job.models) if has_round_path(model)}
+             if job.path_rounds > 0 else None)
     for v, (_, ivs) in enumerate(job.variants):
         vb = apply_interventions(batch, ivs, job.scenario, base)
         if agree is not None:
@@ -154,10 +162,17 @@ def run_chunk(job: Job, plan: PerturbationPlan, models: list[list[ForecastModel]
                 mr = [model_stream(s, model.name) for s in seeds]
             else:
                 mr = rngs
-            o, c = evaluate_batch(model, vb, base, job.scenario, mr, force_loop=job.force_loop)
+            if paths is not None and j in paths:
+                o, c, p = evaluate_batch_paths(model, vb, base, job.scenario, mr,
+                                               rounds=job.path_rounds,
+                                               force_loop=job.force_loop)
+                paths[j][v] = p
+            else:
+                o, c = evaluate_batch(model, vb, base, job.scenario, mr,
+                                      force_loop=job.force_loop)
             out[v, j] = o
             conv[v, j] = c
-    return ChunkResult(start, out, conv, agree)
+    return ChunkResult(start, out, conv, agree, paths)
 
 
 def run_job_chunk(digest: str, blob: bytes, start: int,
