@@ -24,9 +24,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.crosscheck.harness import decide_python, run_decide  # noqa: E402
+
 from detente.models.exchange import ExchangeModel  # noqa: E402
 from detente.scenario.importers.decide import read_decide  # noqa: E402
-from tests.crosscheck.harness import decide_python, run_decide  # noqa: E402
 
 
 def make_file(path: Path, n: int, m: int, seed: int) -> None:
@@ -67,7 +68,7 @@ def main() -> None:
     args = ap.parse_args()
     have_decide = decide_python() is not None and not args.skip_decide
     print(f"rounds={args.rounds}; Decide: {'yes' if have_decide else 'not run'}")
-    print("times: detente CPU seconds (best of 3); Decide: CPU-bound model rounds, wall s")
+    print("times in CPU seconds: detente best of 3; Decide its model rounds only")
     hdr = f"{'size':>7} {'detente s':>10} {'decide-preset s':>16} {'Decide s':>10} " \
           f"{'ratio':>8} {'ratio(preset)':>14}"
     print(hdr)

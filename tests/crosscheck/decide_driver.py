@@ -1,9 +1,9 @@
 """Run the reference Decide exchange model on one input file and dump what it did as JSON.
 
 This script runs ONLY inside the separate Python 3.13 virtualenv that holds the
-`decide-exchange-model` package (GPL-3.0; see scripts/setup-decide-venv.sh; tests/crosscheck/harness.py calls it). detente never
-imports Decide: the cross-check test and the benchmark call this script through a
-subprocess and compare its JSON output with detente's `ExchangeModel`.
+`decide-exchange-model` package (GPL-3.0; made by scripts/setup-decide-venv.sh). detente
+never imports Decide: the cross-check test and the benchmark call this script through a
+subprocess (tests/crosscheck/harness.py) and compare its JSON output with detente's `ExchangeModel`.
 
 Determinism: Decide breaks exact ties between the two best exchanges with a coin flip from
 the global `random` module (`random.random() >= 0.5`), and the random-rate variant draws u, v
@@ -100,9 +100,9 @@ def run(path: Path, rounds: int, seed: int, p: str | None) -> dict:
         loop.event_handler = handler
         ties0 = model.tie_count
         draws0 = len(rec.draws)
-        ts = time.perf_counter()
+        ts = time.process_time()  # CPU time of the model round (robust to machine load)
         loop.loop()
-        model_time += time.perf_counter() - ts
+        model_time += time.process_time() - ts
         realized = []
         for ex in captured["realized"]:
             realized.append({

@@ -127,7 +127,6 @@ def compare(path: Path, decide: dict[str, Any], *, rounds: int, tol: float = 1e-
     meta = s.meta["decide"]
     a_of = meta["actor_ids"]  # detente id -> Decide id
     i_of = meta["issue_ids"]
-    actor_ids = [a.id for a in s.actors]
     issue_ids = [i.id for i in s.issues]
     lo = np.array([i.scale_min for i in s.issues])
     w = np.array([i.width for i in s.issues])

@@ -154,8 +154,7 @@ def test_compiled_and_numpy_queues_agree(monkeypatch) -> None:
                  actors=tuple(Actor(id=f"a{i}", name="a", capability=1) for i in range(n)),
                  stances=tuple(stances))
     a = ExchangeModel().forecast(s, rng=2)
-    orig = eng._schedule_queue
-    monkeypatch.setattr(eng, "_schedule_queue", lambda R, us: orig(R, us, compiled=False))
+    monkeypatch.setattr(eng, "USE_NUMBA", False)
     b = ExchangeModel().forecast(s, rng=2)
     assert np.array_equal(a.positions, b.positions, equal_nan=True)
     assert a.details["rounds"] == b.details["rounds"]

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+USE_NUMBA = True  # use the compiled kernels when numba is installed (tests switch it off)
 TIE_TOL = 1e-9  # gains closer than this are equal (Decide: exact Decimal equality)
 _EPS_MOVE = 1e-10  # Decide: a move of at most 1e-10 is no move
 _EPS_EDGE = 1e-9  # float slack for "inside [0, 100]" (Decide uses 28-digit Decimals)
@@ -58,8 +59,9 @@ class _Round:
     supplies issue q and demands p; side 1 = Decide's ``j``, which supplies p, demands q)."""
 
     def __init__(self, pos: np.ndarray, sal: np.ndarray, cap: np.ndarray, present: np.ndarray,
-                 *, decide_updates: bool) -> None:
-        self.P0 = pos
+                 *, decide_updates: bool, compiled: bool = True) -> None:
+        self.compiled = compiled
+        self.P0 = np.ascontiguousarray(np.where(present, pos, 0.0))
         self.S = sal
         self.C = cap
         self.present = present
@@ -72,11 +74,11 @@ class _Round:
         x0 = np.where(present, pos, 0.0)
         self.Num = (x0 * w).sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            O = self.Num / self.W
+            out = self.Num / self.W
         # an issue where nobody has weight: plain mean (no exchange can move it)
         cnt = present.sum(axis=0)
         mean = np.where(cnt > 0, x0.sum(axis=0) / np.maximum(cnt, 1), 0.0)
-        self.O = np.where(self.W > 0, O, mean)
+        self.O = np.where(self.W > 0, out, mean)
         # outcome adjustments recorded per (demander b, issue d): Decide's ``updates``
         self.Uval = np.zeros((n, m, n))
         self.Uhas = np.zeros((n, m, n), dtype=bool)
@@ -144,7 +146,15 @@ class _Round:
         self._sptr, self._sids = _csr(key_s, eid, n * m)
         self._dptr, self._dids = _csr(key_d, eid, n * m)
         if E:
-            self._calc(np.arange(E))
+            from detente.models import _exchange_numba as nb
+
+            if nb.AVAILABLE and self.compiled:
+                nb.calc_all(self.act, self.sup, self.xs, self.xd, self.ss, self.sd, self.ws,
+                            self.mv, self.y, self.gain, self.valid, self.fsum, self.fmin,
+                            self.fmax, self.P0, self.W, self.Num, self.Uval, self.Uhas,
+                            self.Uadj)
+            else:
+                self._calc(np.arange(E))
 
     # -- the equal-gain computation -----------------------------------------------------
     def _move_valid(self, ids: np.ndarray, side: int, move: np.ndarray) -> np.ndarray:
@@ -329,7 +339,7 @@ def run_round(pos: np.ndarray, sal: np.ndarray, cap: np.ndarray, present: np.nda
     (the model passes ``(best, second, rng.random())``; the cross-check replays Decide's own
     decisions). ``choose(n)`` returns n uniform draws for the queue scheduler's ties (tie t
     picks ``int(u_t * k)`` of its k tied exchanges in creation order)."""
-    R = _Round(pos, sal, cap, present, decide_updates=decide_updates)
+    R = _Round(pos, sal, cap, present, decide_updates=decide_updates, compiled=USE_NUMBA)
     R.build()
     order: list[int] = []
     ties = 0
@@ -367,7 +377,7 @@ def _schedule_queue(R: _Round, us: np.ndarray, *, compiled: bool | None = None,
     from detente.models import _exchange_numba as nb
 
     if compiled is None:
-        compiled = nb.AVAILABLE
+        compiled = nb.AVAILABLE and USE_NUMBA
     if compiled:
         out = np.zeros((R.E, 3))
         count, ties = nb.queue_loop(

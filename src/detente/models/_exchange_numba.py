@@ -277,3 +277,12 @@ def queue_loop(act, sup, xs, xd, ss, sd, ws, mv, y, gain, valid, fsum, fmin, fma
             heap = fresh
             n_alive_entries = len(heap)
     return count, ties
+
+
+@_njit
+def calc_all(act, sup, xs, xd, ss, sd, ws, mv, y, gain, valid, fsum, fmin, fmax, P0, W, Num,
+             Uval, Uhas, Uadj):
+    """The equal-gain computation of every candidate (the round's first pass)."""
+    for e in range(act.shape[0]):
+        _calc_one(e, act, sup, xs, xd, ss, sd, ws, mv, y, gain, valid, fsum, fmin, fmax,
+                  P0, W, Num, Uval, Uhas, Uadj)

@@ -171,7 +171,7 @@ def run_exchange(arrays: ScenarioArrays, params: ExchangeParams, *,
 def _details(arrays: ScenarioArrays, infos: list[RoundResult],
              denorm: Callable[[np.ndarray], np.ndarray],
              cycle: tuple[int, int] | None) -> dict[str, Any]:
-    A, I = arrays.actor_ids, arrays.issue_ids
+    A, I = arrays.actor_ids, arrays.issue_ids  # noqa: E741
     lo, width = arrays.scale_min, arrays.width
 
     def dn(v: float, k: int) -> float:
