@@ -38,7 +38,6 @@ _COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
-
 @app.callback()
 def _root() -> None:
     """Forecast and war-game multi-party negotiations."""
@@ -48,15 +47,51 @@ for _name in _COMMAND_MODULES:
     importlib.import_module(_name).register(app)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Console entry point: runs the app, turning detente errors into exit code 2."""
-    try:
-        app(args=argv, prog_name="detente")
-    except DetenteError as exc:
-        from rich.console import Console
+def _one_line(text: str) -> str:
+    """Errors print as one line: collapse the line breaks some messages carry."""
+    return " ".join(str(text).split())
 
-        Console(stderr=True).print(f"error: {exc}", highlight=False, soft_wrap=True,
-                                   markup=False)
+
+def _print_error(message: str) -> None:
+    from rich.console import Console
+
+    Console(stderr=True).print(f"error: {_one_line(message)}", highlight=False,
+                               soft_wrap=True, markup=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: runs the app, turning detente errors into exit code 2.
+
+    Bad input of every kind (a detente error, a usage error caught by the option parser, a
+    path that cannot be read or written) prints one ``error: ...`` line and returns 2; an
+    unexpected exception is a bug and returns 1.
+    """
+    try:  # typer >= 0.17 vendors click; older ones use the package
+        from typer._click import exceptions as click_exc
+    except ImportError:  # pragma: no cover
+        from click import exceptions as click_exc  # type: ignore[no-redef]
+
+    try:
+        code = app(args=argv, prog_name="detente", standalone_mode=False)
+    except DetenteError as exc:
+        _print_error(str(exc))
+        return 2
+    except click_exc.NoArgsIsHelpError as exc:
+        exc.show()  # the group's help text, as a bare `detente` or `detente runs` asks for it
+        return exc.exit_code
+    except click_exc.ClickException as exc:
+        hint = ""
+        ctx = getattr(exc, "ctx", None)
+        if ctx is not None:
+            hint = f"; see '{ctx.command_path} --help'"
+        _print_error(exc.format_message().rstrip(".") + hint)
+        return 2
+    except typer.Abort:
+        _print_error("aborted")
+        return 1
+    except OSError as exc:  # a path the user gave cannot be read or written
+        where = exc.filename or "a file"
+        _print_error(f"{where}: {exc.strerror or exc}; check the path and its permissions")
         return 2
     except SystemExit as exc:
         code = exc.code
@@ -70,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             f"internal error ({type(exc).__name__}): {exc}\nThis is a bug in detente; please "
             "report it. Set DETENTE_DEBUG=1 to see the traceback.", markup=False)
         return 1
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+import os
 import warnings
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,9 +15,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from detente.errors import DetenteError, InputFileError, ModelError, NotConvergedWarning
+from detente.errors import (
+    DetenteError,
+    InputFileError,
+    ModelError,
+    NotConvergedWarning,
+    ParamsError,
+)
 
 DEFAULT_SCENARIO = "ukraine-2025"
+
+SeedOpt = Annotated[int, typer.Option("--seed", min=0,
+                                      help="Seed for stochastic models (a non-negative integer)")]
 
 ScenarioArg = Annotated[
     str | None,
@@ -44,6 +54,64 @@ def parse_sets(sets: list[str] | None) -> dict[str, dict[str, Any]]:
     return out
 
 
+def check_output(path: Path | None, opt: str) -> None:
+    """Fail before any work is done when ``path`` cannot be written as an output file.
+
+    Outputs are written atomically (temporary file, then rename), so a failing command
+    leaves no half-written file; this check also spares the wait for a doomed run.
+    """
+    if path is None:
+        return
+    if path.is_dir():
+        raise InputFileError(str(path), "is a directory, not a file", field=opt,
+                             fix=f"give a file name, e.g. {opt} {path / 'out'}")
+    anc = path.parent
+    while not anc.exists() and anc != anc.parent:
+        anc = anc.parent
+    if anc.exists() and not anc.is_dir():
+        raise InputFileError(str(path), f"{anc} is a file, not a directory", field=opt,
+                             fix="choose a path inside a directory")
+    if anc.is_dir() and not os.access(anc, os.W_OK | os.X_OK):
+        raise InputFileError(str(path), f"cannot write in {anc}", field=opt,
+                             fix="choose a directory you can write to")
+
+
+def check_models(names: list[str] | tuple[str, ...],
+                 sets: dict[str, dict[str, Any]] | None = None) -> None:
+    """Every model name exists, every ``--set`` names a model being run and one of its
+    parameters; raises a :class:`DetenteError` naming the option and the fix otherwise."""
+    import difflib
+
+    from detente.models.registry import get_model_class
+
+    classes = {n: get_model_class(n) for n in names}
+    for name, params in (sets or {}).items():
+        if name not in classes:
+            raise DetenteError(f"--set {name}.{next(iter(params), 'PARAM')}: model {name!r} is "
+                               f"not being run; add --model {name} or fix the name "
+                               f"(running: {', '.join(names)})")
+        fields = list(classes[name].Params.model_fields)
+        for key in params:
+            if key == "preset" or key in fields:
+                continue
+            close = difflib.get_close_matches(key, fields, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise ParamsError(f"--set {name}.{key}: {name} has no parameter {key!r}; {hint}"
+                              f"its parameters: {', '.join(fields) or '(none)'} "
+                              "(see `detente models`)")
+
+
+def make_model(name: str, params: dict[str, Any]):
+    """``get_model`` with a fix appended to invalid-parameter messages."""
+    from detente.models.registry import get_model
+
+    try:
+        return get_model(name, **params)
+    except ParamsError as exc:
+        raise ParamsError(f"{exc}. Fix: change the --set value; `detente models` lists "
+                          f"{name}'s parameters and defaults") from None
+
+
 def load(scenario: str | None):
     from detente.scenario.load import load_scenario
 
@@ -51,14 +119,11 @@ def load(scenario: str | None):
 
 
 def build_models(names: list[str] | None, sets: dict[str, dict[str, Any]]):
-    from detente.models.registry import available_models, get_model
+    from detente.models.registry import available_models
 
     chosen = names or available_models()
-    for name in sets:
-        if name not in chosen:
-            raise DetenteError(f"--set for model {name!r}, which is not being run; add "
-                               f"--model {name} or fix the name")
-    return [get_model(n, **sets.get(n, {})) for n in chosen], bool(names)
+    check_models(chosen, sets)
+    return [make_model(n, sets.get(n, {})) for n in chosen], bool(names)
 
 
 def run_models(scenario, models, explicit: bool, seed: int | None):
@@ -103,6 +168,9 @@ def render_table(console: Console, scenario, forecasts, skipped) -> None:
             console.print("  anchors: " + "; ".join(f"{a.value:g} = {a.label}"
                                                      for a in issue.anchors), highlight=False)
         console.print()
+    if any(issue.anchors for issue in scenario.issues):
+        console.print("[dim]nearest anchor: '~ X' lies within a tenth of the scale of anchor X; "
+                      "'between X and Y' lies further from both[/]", highlight=False)
     for name, why in skipped:
         console.print(f"[yellow]skipped {name}[/]: {why}", highlight=False)
     console.print("[bold]Summary[/]")
@@ -111,12 +179,20 @@ def render_table(console: Console, scenario, forecasts, skipped) -> None:
 
 
 def summary_lines(scenario, forecasts) -> list[str]:
-    """One plain-language line per issue: the spread across models and the benchmark."""
+    """One plain-language line per issue: the spread across models and the benchmark.
+
+    The status-quo baseline (no one moves) is not a forecast of a deal: it is left out of
+    the spread and quoted as the reference point instead."""
     lines = []
     for k, issue in enumerate(scenario.issues):
         vals = [(float(f.outcome[k]), f.model) for f in forecasts
-                if math.isfinite(float(f.outcome[k]))]
+                if math.isfinite(float(f.outcome[k])) and f.model != "status_quo"]
+        sq = next((float(f.outcome[k]) for f in forecasts if f.model == "status_quo"
+                   and math.isfinite(float(f.outcome[k]))), None)
         if not vals:
+            if sq is not None:
+                lines.append(f"{issue.name}: status quo {sq:.1f} "
+                             f"({_label(scenario, issue.id, sq)}).")
             continue
         lo, hi = min(vals), max(vals)
         bench = next((v for v, m in vals if m == "compromise"), None)
@@ -131,6 +207,8 @@ def summary_lines(scenario, forecasts) -> list[str]:
                 "models disagree" if spread < 30 else "models disagree sharply")
             s += (f"; {agree}: from {lo[0]:.1f} ({lo[1]}) to {hi[0]:.1f} ({hi[1]}), "
                   f"{spread:.0f}% of the scale")
+        if sq is not None:
+            s += f"; status quo {sq:.1f}"
         unconverged = [f.model for f in forecasts if not f.converged[k]]
         if unconverged:
             s += f"; no convergence in {', '.join(unconverged)}"
@@ -195,7 +273,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one place for the core c
                                          help="table, json or csv")] = "table",
         positions: Annotated[Path | None, typer.Option(
             "--positions", help="Write every model's per-round positions to this CSV")] = None,
-        seed: Annotated[int | None, typer.Option(help="Seed for stochastic models")] = 0,
+        seed: SeedOpt = 0,
         store: Annotated[Path | None, typer.Option(
             "--store", help="Run store file (default $DETENTE_STORE or the user data dir)")
         ] = None,
@@ -208,12 +286,15 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one place for the core c
 
           detente run                                  # bundled ukraine-2025, every model
 
-          detente run my.yaml -m compromise -m expected_utility --set expected_utility.Q=0.5
+          detente run ukraine-2025-alt -m compromise -m expected_utility --set expected_utility.Q=0.5
 
-          detente run ktab.csv --format json --positions rounds.csv
+          detente run emission-bdm1994 --format csv --no-store
+
+          detente run dummyData_3Dim.csv --format json --positions rounds.csv   # a KTAB file
         """
         if fmt not in ("table", "json", "csv"):
             raise DetenteError(f"--format {fmt!r}: choose table, json or csv")
+        check_output(positions, "--positions")
         sc = load(scenario)
         models, explicit = build_models(model, parse_sets(set_))
         forecasts, skipped = run_models(sc, models, explicit, seed)
@@ -240,8 +321,9 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one place for the core c
 
     @app.command("warmup")
     def warmup_cmd() -> None:
-        """Compile the optional fast kernels (numba) once after installation, so the first
-        real run does not pay for it. The setup scripts call this.
+        """Compile the optional fast kernels (numba) once after installation.
+
+        The first real run then does not pay for compiling them; the setup scripts call this.
 
         Example: detente warmup
         """
@@ -282,10 +364,15 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one place for the core c
     ) -> None:
         """Check a scenario file; prints a one-line verdict or the first problem.
 
-        Example: detente validate my-scenario.yaml
+        Examples:
+
+          detente validate ukraine-2025
+
+          detente validate my-talks.yaml        # your own file: the first problem, with its line
         """
         sc = load(file)
-        typer.echo(f"ok: {file}: {sc.id}: {len(sc.actors)} actors, {len(sc.issues)} issues, "
+        where = f"{file}: " if file != sc.id else ""
+        typer.echo(f"ok: {where}{sc.id}: {len(sc.actors)} actors, {len(sc.issues)} issues, "
                    f"{len(sc.stances)} stances")
 
     @app.command("models")
@@ -321,7 +408,11 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one place for the core c
     ) -> None:
         """Print the JSON Schema of scenario files or of `run --format json` output.
 
-        Examples: detente schema > scenario.schema.json ; detente schema run-output
+        Examples:
+
+          detente schema -o scenario.schema.json
+
+          detente schema run-output
         """
         from detente.cli.output import run_output_schema
         from detente.scenario.schema import Scenario
@@ -332,6 +423,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one place for the core c
             schema = run_output_schema()
         else:
             raise DetenteError(f"schema {what!r}: choose 'scenario' or 'run-output'")
+        check_output(output, "--output")
         text = json.dumps(schema, indent=2)
         if output:
             from detente.atomic import atomic_write_text
@@ -357,6 +449,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one place for the core c
         """
         from detente.scenario.formats import write_any
 
+        check_output(dst, "DST")
         if dst.exists() and not force:
             raise InputFileError(str(dst), "already exists", fix="pass --force to overwrite")
         sc = load(src)
@@ -366,18 +459,25 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one place for the core c
     @app.command("explain")
     def explain_cmd(
         scenario: ScenarioArg = None,
-        model: Annotated[str, typer.Option("--model", "-m")] = "expected_utility",
-        actor: Annotated[str, typer.Option("--actor", "-a", help="Actor id")] = "",
-        issue: Annotated[str | None, typer.Option("--issue", "-i", help="Issue id")] = None,
-        set_: Annotated[list[str] | None, typer.Option("--set")] = None,
-        seed: Annotated[int | None, typer.Option()] = 0,
+        model: Annotated[str, typer.Option(
+            "--model", "-m", help="Model whose rounds to explain")] = "expected_utility",
+        actor: Annotated[str, typer.Option("--actor", "-a", help="Actor id (required)")] = "",
+        issue: Annotated[str | None, typer.Option(
+            "--issue", "-i", help="Only this issue id (default: every issue)")] = None,
+        set_: Annotated[list[str] | None, typer.Option(
+            "--set", help="Model parameter NAME.PARAM=VALUE, e.g. expected_utility.Q=0.5")
+        ] = None,
+        seed: SeedOpt = 0,
     ) -> None:
         """Say why an actor moved, round by round.
 
-        Example: detente explain ukraine-2025 --model expected_utility --actor ru_kremlin
+        Examples:
+
+          detente explain ukraine-2025 --model expected_utility --actor ru_kremlin
+
+          detente explain emission-bdm1994 -m spatial --actor uk
         """
         from detente.models.explain import explain_lines
-        from detente.models.registry import get_model
 
         sc = load(scenario)
         if not actor:
@@ -389,7 +489,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one place for the core c
             raise DetenteError(f"--issue {issue!r}: unknown issue; issues: "
                                f"{', '.join(sc.issue_ids)}")
         sets = parse_sets(set_)
-        m = get_model(model, **sets.get(model, {}))
+        check_models([model], sets)
+        m = make_model(model, sets.get(model, {}))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotConvergedWarning)
             f = m.forecast(sc, rng=seed)
