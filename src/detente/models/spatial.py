@@ -24,7 +24,14 @@ from pydantic import Field, field_validator
 
 from detente.errors import ModelError, ParamsError
 from detente.models.base import Forecast, ForecastModel, ModelParams, ModelTags, RunResult
-from detente.models.spatial_kernel import Config, KernelRun, QuirkError, run_smp, unique_indices
+from detente.models.spatial_kernel import (
+    Config,
+    KernelRun,
+    QuirkError,
+    equivalence,
+    run_smp,
+    unique_indices,
+)
 from detente.random import SeedLike
 from detente.scenario.arrays import ScenarioArrays
 from detente.scenario.schema import Scenario
@@ -225,9 +232,10 @@ class SpatialModel(ForecastModel):
         pos = np.clip(pos, 0.0, 1.0)
         return {"cap": cap, "pos": pos, "sal": sal, "present": present}
 
-    def run_kernel(self, arrays: ScenarioArrays, rng: np.random.Generator) -> KernelRun:
+    def run_kernel(self, arrays: ScenarioArrays, rng: np.random.Generator,
+                   inp: dict[str, np.ndarray] | None = None) -> KernelRun:
         """The raw kernel run on [0, 1] (used by the SQLite export)."""
-        inp = self.prepare(arrays)
+        inp = self.prepare(arrays) if inp is None else inp
         try:
             return run_smp(inp["cap"], inp["pos"], inp["sal"], self._accommodation(arrays),
                            self._config(), rng)
@@ -237,7 +245,7 @@ class SpatialModel(ForecastModel):
 
     def _run(self, arrays: ScenarioArrays, rng: np.random.Generator) -> RunResult:
         inp = self.prepare(arrays)
-        run = self.run_kernel(arrays, rng)
+        run = self.run_kernel(arrays, rng, inp)
         return _to_result(run, arrays, inp, self.params)
 
 
@@ -264,6 +272,38 @@ def _outcomes(run: KernelRun, present: np.ndarray, pos_tol: float, turn: int = -
                        else float(np.mean(x[have, d])))
         best[d] = x[have, d][int(np.argmax(p[have]))]
     return expected, best
+
+
+def _outcome_path(run: KernelRun, present: np.ndarray, pos_tol: float, pick: int,
+                  scale: Any) -> list[np.ndarray]:
+    """:func:`_outcomes` after every turn, vectorised over the turns whose coinciding
+    positions form clean groups (every turn in practice: bargains put actors on exactly the
+    same point); other turns take the exact per-turn path."""
+    x = np.asarray(run.positions)  # [T, n, m]
+    p = np.asarray(run.probs)  # [T, n]
+    n_t, n = x.shape[:2]
+    if x.size * n <= 2_000_000:  # all turns at once while the [T, n, n, m] block stays small
+        diff = x[:, :, None, :] - x[:, None, :, :]
+        eq = np.sqrt((diff * diff).sum(axis=3)) < pos_tol  # [T, n, n]
+    else:
+        eq = np.stack([equivalence(x[t], pos_tol) for t in range(n_t)])
+    first = eq.argmax(axis=2)  # each actor's first equivalent actor: unique_indices' rep
+    groups = np.take_along_axis(eq, first[:, :, None].repeat(n, axis=2), axis=1)
+    clean = np.all(groups == eq, axis=(1, 2))  # equivalence is transitive in that turn
+    share = p / eq.sum(axis=2)  # actors sharing a position split its probability
+    w = np.where(present[None, :, :], share[:, :, None], 0.0)  # [T, n, m]
+    tot = w.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = (w * x).sum(axis=1) / tot
+    masked = np.where(present[None, :, :], p[:, :, None], -np.inf)
+    best = np.take_along_axis(x, masked.argmax(axis=1)[:, None, :], axis=1)[:, 0, :]
+    out = []
+    for t in range(n_t):
+        if not clean[t] or (pick == 0 and np.any(tot[t] <= 0)):
+            out.append(scale(_outcomes(run, present, pos_tol, t)[pick]))
+        else:
+            out.append(scale(expected[t] if pick == 0 else best[t]))
+    return out
 
 
 def round6(a: np.ndarray) -> list[float]:
@@ -302,8 +342,8 @@ def _to_result(run: KernelRun, arrays: ScenarioArrays, inp: dict[str, np.ndarray
     # the forecast by the same rule after every turn (turn 0: the initial positions), for
     # Monte Carlo fan charts
     pick = 0 if params.outcome == "expected" else 1
-    path = [outcome if t == t_n else scale(_outcomes(run, present, params.pos_tol, t)[pick])
-            for t in range(t_n + 1)]
+    path = _outcome_path(run, present, params.pos_tol, pick, scale)
+    path[-1] = outcome
 
     def coords_rows(v: np.ndarray) -> list[dict[str, float]]:
         """{issue: position on the issue's scale, rounded to 6 decimals} per row of v."""

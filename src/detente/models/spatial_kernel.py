@@ -685,20 +685,22 @@ def _run_numba(mod: Any, cap: np.ndarray, pos0: np.ndarray, sal: np.ndarray,
         chosen: list[int] = []
         mover: list[int | None] = [None] * n
         qprobs: list[list[tuple[int, float]]] = []
+        incoming: list[list[int]] = [[] for _ in range(n)]  # initiators targeting each actor
+        for i in range(n):
+            if tg[i] >= 0:
+                incoming[tg[i]].append(i)
         for kq in range(n):
             s = sl[kq]
             bid = sq_of[kq].bid if s < 0 else real_of[s].bid  # type: ignore[union-attr]
             chosen.append(bid)
             if mv[kq]:
                 mover[kq] = bid
-            qk: list[tuple[int, float]] = []
-            for i in range(n):
-                if i == kq:
-                    qk.append((sq_of[kq].bid, qsq[kq]))
-                    if tg[i] >= 0:
-                        qk.append((real_of[i].bid, qin[i]))  # type: ignore[union-attr]
-                elif tg[i] == kq:
-                    qk.append((real_of[i].bid, qrc[i]))  # type: ignore[union-attr]
+            # queue order: bargains by initiator index, k's own status quo and bargain at k
+            qk = [(real_of[i].bid, qrc[i]) for i in incoming[kq] if i < kq]  # type: ignore[union-attr]
+            qk.append((sq_of[kq].bid, qsq[kq]))
+            if tg[kq] >= 0:
+                qk.append((real_of[kq].bid, qin[kq]))  # type: ignore[union-attr]
+            qk += [(real_of[i].bid, qrc[i]) for i in incoming[kq] if i > kq]  # type: ignore[union-attr]
             qprobs.append(qk)
         turns.append(TurnRecord(ti + 1, risks[ti].copy(), targets, bargains, chosen, mover,
                                 qprobs))
