@@ -59,6 +59,13 @@ def _print_error(message: str) -> None:
                                soft_wrap=True, markup=False)
 
 
+def _print_warning(message: str) -> None:
+    from rich.console import Console
+
+    Console(stderr=True).print(f"warning: {_one_line(message)}", highlight=False,
+                               soft_wrap=True, markup=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: runs the app, turning detente errors into exit code 2.
 
@@ -71,6 +78,18 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:  # pragma: no cover
         from click import exceptions as click_exc  # type: ignore[no-redef]
 
+    import warnings
+
+    from detente.errors import DetenteWarning
+
+    def _show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
+        if issubclass(category, DetenteWarning):  # ours: one plain line, no source location
+            _print_warning(str(message))
+        else:
+            _default_show(message, category, filename, lineno, file, line)
+
+    _default_show = warnings.showwarning
+    warnings.showwarning = _show
     try:
         code = app(args=argv, prog_name="detente", standalone_mode=False)
     except DetenteError as exc:
@@ -105,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
             f"internal error ({type(exc).__name__}): {exc}\nThis is a bug in detente; please "
             "report it. Set DETENTE_DEBUG=1 to see the traceback.", markup=False)
         return 1
+    finally:
+        warnings.showwarning = _default_show
     return code if isinstance(code, int) else 0
 
 

@@ -26,7 +26,8 @@ def register(app: typer.Typer) -> None:
         actors: Annotated[Path | None, typer.Option(
             "--actors", help="case_actors.csv for --format cases (default: next to FILE)")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines")] = False,
-        seed: Annotated[int, typer.Option(help="Seed of model randomness and bootstrap")] = 0,
+        seed: Annotated[int, typer.Option(
+            min=0, help="Seed of model randomness and bootstrap")] = 0,
         n_boot: Annotated[int, typer.Option("--n-boot", min=100,
                                             help="Bootstrap draws for the comparison")] = 2000,
     ) -> None:
@@ -37,11 +38,20 @@ def register(app: typer.Typer) -> None:
         bootstrap interval over proposals. Models that cannot forecast an issue are counted
         as skipped there.
 
-        Example: detente backtest ../shared/data/deu/deu_dev.csv --format deu -m compromise
+        Examples (from the checkout, next to the shared data):
+
+          detente backtest ../shared/data/deu/deu_dev.csv --format deu -m compromise
+
+          detente backtest ../shared/data/cases/cases.csv --format cases -m compromise -m nash
         """
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-        from rich.progress import TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
         from rich.table import Table
 
         from detente.analysis.backtest import backtest, load_backtest_cases

@@ -81,9 +81,15 @@ def register(app: typer.Typer) -> None:
         ] = "rolling",
         as_json: JsonOpt = False,
     ) -> None:
-        """Bargaining range and agreement set of the war, month by month (models.md §5.2, §6).
+        """Bargaining range and agreement set of the war, month by month.
 
-        Example: detente timeline ukraine-2025 --months 12 --learning 0.1
+        The model is in models.md §5.2 and §6.
+
+        Examples:
+
+          detente timeline ukraine-2025 --months 12 --learning 0.1
+
+          detente timeline ukraine-2025-alt --horizon countdown --json
         """
         from detente.conflict.attrition import AttritionParams, attrition_path
         from detente.conflict.ratification import needed_principals, two_level_game
@@ -149,10 +155,18 @@ def register(app: typer.Typer) -> None:
             "--guarantee", min=0.0, max=1.0, help="Override guarantee strength (0-1).")] = None,
         as_json: JsonOpt = False,
     ) -> None:
-        """Judge a proposal: gains against no deal, vetoes and why, ratification, survival,
-        and the smallest change that would flip each veto.
+        """Judge a proposal: who gains, who vetoes and why, will it be ratified and hold.
 
-        Example: detente evaluate us-draft-2025 --set donbas=15
+        Shows gains against no deal, vetoes with their reasons, ratification at home, survival
+        if signed, and the smallest change that would flip each veto.
+
+        Examples:
+
+          detente evaluate us-draft-2025 --set donbas=15
+
+          detente evaluate us-draft-2025 --scenario ukraine-2025-alt --month 6
+
+          detente evaluate - --set donbas=30 --set nato_membership=10 --guarantee 0.5
         """
         from detente.deals.evaluate import evaluate
         from detente.deals.proposal import load_proposal, parse_set_options, proposal_from_terms
@@ -242,13 +256,19 @@ def register(app: typer.Typer) -> None:
             "--horizon", min=0, max=600,
             help="Months to look ahead for the first feasible month when none exists now.")
         ] = 24,
-        seed: Annotated[int, typer.Option("--seed", help="Sampling seed.")] = 0,
+        seed: Annotated[int, typer.Option("--seed", min=0, help="Sampling seed.")] = 0,
         as_json: JsonOpt = False,
     ) -> None:
-        """Packages every needed principal can sign and ratify, best by Nash product and by
-        robustness; or 'no deal possible' with the binding constraint.
+        """Search for packages every needed principal can sign and ratify.
 
-        Example: detente deals ukraine-2025-alt --month 6 --top 5
+        Lists the best packages by Nash product and by robustness, or says 'no deal possible'
+        and names the binding constraint.
+
+        Examples:
+
+          detente deals ukraine-2025-alt --month 6 --top 5
+
+          detente deals ukraine-2025 --samples 5000 --json
         """
         from detente.deals.search import search_deals
 

@@ -286,7 +286,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one place for the core c
 
           detente run                                  # bundled ukraine-2025, every model
 
-          detente run ukraine-2025-alt -m compromise -m expected_utility --set expected_utility.Q=0.5
+          detente run ukraine-2025-alt -m compromise -m expected_utility --set expected_utility.Q=1
 
           detente run emission-bdm1994 --format csv --no-store
 

@@ -17,24 +17,32 @@ StoreOpt = Annotated[Path | None, typer.Option(
 
 
 def register(app: typer.Typer) -> None:
-    runs = typer.Typer(help="List, show, compare and remove stored runs.",
+    runs = typer.Typer(help="List, show, compare and remove stored runs.\n\n"
+                       "Every `detente run` is recorded. Example: detente runs list, then "
+                       "detente runs show latest",
                        no_args_is_help=True)
     app.add_typer(runs, name="runs")
 
     @runs.command("list")
     def list_cmd(
         store: StoreOpt = None,
-        limit: Annotated[int, typer.Option("--limit", "-n", help="Newest N runs")] = 20,
+        limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Newest N runs")] = 20,
         scenario: Annotated[str | None, typer.Option(help="Only runs of this scenario id")
                             ] = None,
         fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
     ) -> None:
         """List stored runs, newest first.
 
-        Example: detente runs list --limit 5
+        Examples:
+
+          detente runs list --limit 5
+
+          detente runs list --scenario ukraine-2025 --format json
         """
         from detente.store import RunStore
 
+        if fmt not in ("table", "json"):
+            raise DetenteError(f"--format {fmt!r}: choose table or json")
         with RunStore(store) as st:
             rows = st.list_runs(limit=limit, scenario=scenario)
             path = st.path
@@ -43,7 +51,8 @@ def register(app: typer.Typer) -> None:
             return
         c = Console()
         if not rows:
-            c.print(f"no runs in {path}", highlight=False)
+            which = f" of scenario {scenario!r}" if scenario else ""
+            c.print(f"no runs{which} in {path}", highlight=False)
             return
         t = Table(show_edge=False, pad_edge=False)
         for col in ("id", "created", "kind", "scenario", "hash", "models", "seed"):
@@ -58,17 +67,26 @@ def register(app: typer.Typer) -> None:
 
     @runs.command("show")
     def show_cmd(
-        run: Annotated[str, typer.Argument(help="Run id (12, run:12, latest, -2)")],
+        run: Annotated[str, typer.Argument(
+            help="Run id: 12, run:12, latest, or run:-2 for the one before the latest")],
         store: StoreOpt = None,
         fmt: Annotated[str, typer.Option("--format", "-f",
                                          help="table, json or yaml (the scenario)")] = "table",
     ) -> None:
         """Show one run: scenario, parameters, forecasts, provenance.
 
-        Examples: detente runs show latest ; detente runs show 12 --format yaml > s.yaml
+        Examples:
+
+          detente runs show latest
+
+          detente runs show run:-2 --format yaml        # the scenario as it was run
+
+          detente runs show 12 --format json
         """
         from detente.store import RunStore
 
+        if fmt not in ("table", "json", "yaml"):
+            raise DetenteError(f"--format {fmt!r}: choose table, json or yaml")
         with RunStore(store) as st:
             r = st.get(run)
         if fmt == "yaml":
@@ -116,7 +134,7 @@ def register(app: typer.Typer) -> None:
 
     @runs.command("diff")
     def diff_cmd(
-        a: Annotated[str, typer.Argument(help="Older run (id, run:12, -2, ...)")],
+        a: Annotated[str, typer.Argument(help="Older run (12, run:12, run:-2, ...)")],
         b: Annotated[str, typer.Argument(help="Newer run (default: latest)")] = "latest",
         store: StoreOpt = None,
         fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
@@ -125,10 +143,16 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """What changed between two runs: inputs (stance by stance), parameters, forecasts.
 
-        Examples: detente runs diff 3 7 ; detente runs diff -2 latest
+        Examples:
+
+          detente runs diff run:-2 latest               # the last two runs
+
+          detente runs diff 3 7 --format json
         """
         from detente.store import RunStore, diff_runs
 
+        if fmt not in ("table", "json"):
+            raise DetenteError(f"--format {fmt!r}: choose table or json")
         with RunStore(store) as st:
             d = diff_runs(st.get(a), st.get(b))
         if fmt == "json":
@@ -158,13 +182,17 @@ def register(app: typer.Typer) -> None:
 
     @runs.command("rm")
     def rm_cmd(
-        run: Annotated[list[str], typer.Argument(help="Run ids to remove")],
+        run: Annotated[list[str], typer.Argument(help="Run ids to remove (12, run:12, latest)")],
         store: StoreOpt = None,
         yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask")] = False,
     ) -> None:
         """Remove runs from the store.
 
-        Example: detente runs rm 3 4 --yes
+        Examples:
+
+          detente runs rm 3 4 --yes
+
+          detente runs rm latest
         """
         from detente.store import RunStore
 

@@ -19,8 +19,8 @@ ModelOpt = Annotated[list[str] | None, typer.Option(
     "expected_utility.")]
 SetOpt = Annotated[list[str] | None, typer.Option(
     "--set", help="Model parameter NAME.PARAM=VALUE, e.g. expected_utility.Q=0.5")]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed: the same seed gives the same "
-                                      "draws on any executor")]
+SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Seed: the same seed gives the "
+                                      "same draws on any executor")]
 RunFileOpt = Annotated[Path | None, typer.Option(
     "--run-file", help="YAML run file: scenario, models, params, n, seed, uncertainty, "
     "whatif (see docs/uncertainty.md)")]
@@ -43,7 +43,7 @@ class SimulateUsageError(DetenteError):
 
 def _setup(scenario: str | None, run_file: Path | None, model: list[str] | None,
            set_: list[str] | None) -> tuple[Any, Any, list[Any]]:
-    from detente.cli.core import load, parse_sets
+    from detente.cli.core import check_models, load, parse_sets
     from detente.simulate.montecarlo import resolve_models
     from detente.simulate.run import RunFile, load_run_file
 
@@ -57,6 +57,7 @@ def _setup(scenario: str | None, run_file: Path | None, model: list[str] | None,
         if name not in names:
             raise SimulateUsageError(f"--set / params for model {name!r}, which is not being "
                                      f"run; add --model {name} or fix the name")
+    check_models(names, params)
     return rf, sc, resolve_models(names, params)
 
 
@@ -100,9 +101,29 @@ def _ranges(specs: list[str] | None, issue_ids: tuple[str, ...]
             raise SimulateUsageError(f"--range {spec!r}: expected ISSUE=LOW:HIGH with an issue "
                                      f"of the scenario ({', '.join(issue_ids)}); leave LOW or "
                                      f"HIGH empty for an open end, e.g. donbas=40:")
-        out.append((iss, _num(lo, "--range") if lo else -math.inf,
-                    _num(hi, "--range") if hi else math.inf))
+        low = _num(lo, "--range") if lo else -math.inf
+        high = _num(hi, "--range") if hi else math.inf
+        if low > high:
+            raise SimulateUsageError(f"--range {spec!r}: LOW is above HIGH; write "
+                                     f"{iss}={hi}:{lo}")
+        out.append((iss, low, high))
     return out
+
+
+def _intervention(opt: str, spec: str, **fields: Any) -> Any:
+    """An :class:`Intervention` from one command-line option; a value out of range names
+    the option and the allowed range instead of a validation dump."""
+    from pydantic import ValidationError
+
+    from detente.simulate.whatif import Intervention
+
+    try:
+        return Intervention(**fields)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        field = str(e["loc"][-1]) if e["loc"] else "value"
+        raise SimulateUsageError(f"{opt} {spec!r}: {field} {e['msg'][0].lower()}"
+                                 f"{e['msg'][1:]} (got {e.get('input')!r})") from None
 
 
 def register(app: typer.Typer) -> None:  # noqa: C901 - the four commands share helpers
@@ -145,13 +166,21 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - the four commands share 
 
           detente montecarlo emission-bdm1994 -n 10000 --executor serial --out draws.csv
 
-          detente montecarlo --run-file runs/priors.yaml --dask tcp://10.0.0.5:8786 --json
+          detente montecarlo --run-file examples/priors.yaml --json     # from the checkout
+
+          detente montecarlo -n 5000 --dask tcp://10.0.0.5:8786         # on a Dask cluster
 
           detente montecarlo --range donbas=40: --agreement -n 500
         """
         from detente.analysis.summarize import montecarlo_lines
         from detente.simulate.montecarlo import montecarlo
 
+        if n is not None and n < 1:
+            raise SimulateUsageError(f"-n {n}: a Monte Carlo needs at least 1 draw "
+                                     "(1000 is the default)")
+        from detente.cli.core import check_output
+
+        check_output(out, "--out")
         rf, sc, models = _setup(scenario, run_file, model, set_)
         ranges = _ranges(range_, sc.issue_ids)
         result = montecarlo(
@@ -235,41 +264,50 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - the four commands share 
 
           detente whatif --shift ru_kremlin.donbas=10 --drop us_interventionist
 
-          detente whatif --cost ru_kremlin=x2 -m nash -m compromise -n 500
+          detente whatif --cost ru=x2 -m nash -m compromise -n 500
 
-          detente whatif --run-file runs/levers.yaml --json
+          detente whatif --salience ru_kremlin.donbas=-20 --capability us=x0.5 --guarantee 0.8
+
+          detente whatif --run-file examples/levers.yaml --json          # from the checkout
         """
         from detente.analysis.summarize import whatif_lines
         from detente.simulate.whatif import Intervention, whatif
 
+        if n is not None and n < 0:
+            raise SimulateUsageError(f"-n {n}: give 0 (point forecasts only) or more draws")
         rf, sc, models = _setup(scenario, run_file, model, set_)
         ivs: list[Intervention] = list(rf.whatif)
         for spec in shift or []:
             a, i, v = _split_cell(spec, sc, "--shift")
-            ivs.append(Intervention(name=f"shift {a}.{i} {_num(v, '--shift'):+g}",
-                                    shift=[{"actor": a, "issue": i, "delta": _num(v, "--shift")}]))
+            ivs.append(_intervention("--shift", spec, name=f"shift {a}.{i} "
+                                     f"{_num(v, '--shift'):+g}",
+                                     shift=[{"actor": a, "issue": i,
+                                             "delta": _num(v, "--shift")}]))
         for a in drop or []:
-            ivs.append(Intervention(name=f"drop {a}", drop=[a]))
+            ivs.append(_intervention("--drop", a, name=f"drop {a}", drop=[a]))
         for spec in cost or []:
             a, eq, v = spec.partition("=")
-            if not eq:
-                raise SimulateUsageError(f"--cost {spec!r}: expected ACTOR=VALUE or ACTOR=xF")
+            if not eq or not v:
+                raise SimulateUsageError(f"--cost {spec!r}: expected ACTOR=VALUE or ACTOR=xF, "
+                                         f"e.g. --cost ru=x1.5")
             ch = ({"actor": a, "factor": _num(v[1:], "--cost")} if v.startswith("x") else
                   {"actor": a, "monthly_cost": _num(v, "--cost")})
-            ivs.append(Intervention(name=f"cost {a}={v}", cost=[ch]))
+            ivs.append(_intervention("--cost", spec, name=f"cost {a}={v}", cost=[ch]))
         for spec in salience or []:
             a, i, v = _split_cell(spec, sc, "--salience")
             ch = ({"actor": a, "issue": i, "delta": _num(v, "--salience")}
                   if v[0] in "+-" else {"actor": a, "issue": i, "value": _num(v, "--salience")})
-            ivs.append(Intervention(name=f"salience {a}.{i}={v}", salience=[ch]))
+            ivs.append(_intervention("--salience", spec, name=f"salience {a}.{i}={v}",
+                                     salience=[ch]))
         for spec in capability or []:
             a, eq, v = spec.partition("=")
-            if not eq:
+            if not eq or not v:
                 raise SimulateUsageError(f"--capability {spec!r}: expected ACTOR=VALUE or "
-                                         f"ACTOR=xF")
+                                         f"ACTOR=xF, e.g. --capability us=x0.5")
             ch = ({"actor": a, "factor": _num(v[1:], "--capability")} if v.startswith("x")
                   else {"actor": a, "value": _num(v, "--capability")})
-            ivs.append(Intervention(name=f"capability {a}={v}", capability=[ch]))
+            ivs.append(_intervention("--capability", spec, name=f"capability {a}={v}",
+                                     capability=[ch]))
         if guarantee is not None:
             if not 0 <= guarantee <= 1:
                 raise SimulateUsageError(f"--guarantee {guarantee}: use a strength in 0-1")
@@ -323,7 +361,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - the four commands share 
         model: ModelOpt = None,
         set_: SetOpt = None,
         seed: SeedOpt = 0,
-        top: Annotated[int, typer.Option("--top", help="Factors shown per issue")] = 3,
+        top: Annotated[int, typer.Option("--top", min=1, help="Factors shown per issue")] = 3,
         issue: Annotated[list[str] | None, typer.Option(
             "--issue", "-i", help="Only these issues in the table (repeatable)")] = None,
         workers: WorkersOpt = None,
@@ -344,11 +382,14 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - the four commands share 
 
           detente sensitivity emission-bdm1994 -m expected_utility --method sobol -N 512
 
-          detente sensitivity --by entry --run-file runs/priors.yaml --json
+          detente sensitivity --by entry --run-file examples/priors.yaml --json  # in the checkout
         """
         from detente.analysis.sensitivity import sensitivity
         from detente.analysis.summarize import sensitivity_lines
 
+        if n is not None and n < 1:
+            raise SimulateUsageError(f"-N {n}: give a positive sample size (Sobol: a power of "
+                                     "two such as 256; Morris: 10-20 trajectories)")
         rf, sc, models = _setup(scenario, run_file, model, set_)
         if issue:
             bad = [i for i in issue if i not in sc.issue_ids]
@@ -395,10 +436,10 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - the four commands share 
         by: Annotated[str, typer.Option(
             "--by", help="Attribute differences to input kinds (kind: positions, saliences, "
             "capabilities, actors, status_quo, dynamics) or to actors (actor)")] = "kind",
-        n: Annotated[int, typer.Option("-n", help="Also Monte Carlo bands with N draws per "
-                                       "variant")] = 0,
+        n: Annotated[int, typer.Option("-n", min=0, help="Also Monte Carlo bands with N draws "
+                                       "per variant")] = 0,
         seed: SeedOpt = 0,
-        top: Annotated[int, typer.Option("--top", help="Differences shown")] = 10,
+        top: Annotated[int, typer.Option("--top", min=1, help="Differences shown")] = 10,
         as_json: JsonOpt = False,
     ) -> None:
         """Competing views: where do two readings of the talks disagree, and why?
@@ -406,7 +447,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - the four commands share 
         Runs the same models on every variant, lists the largest forecast differences from
         the first, and splits each into the contributions of input groups (Shapley values
         over hybrid scenarios that take some groups from one variant and the rest from the
-        other: they add up to the difference).
+        other: they add up to the difference). Default models: compromise, expected_utility
+        and nash.
 
         Examples:
 
@@ -416,14 +458,16 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - the four commands share 
         """
         from detente.analysis.compare import compare
         from detente.analysis.summarize import compare_lines
-        from detente.cli.core import load, parse_sets
+        from detente.cli.core import check_models, load, parse_sets
 
         if len(scenarios) < 2:
             raise SimulateUsageError("compare needs two or more scenarios, e.g. detente "
                                      "compare ukraine-2025 ukraine-2025-alt")
+        names = list(model or ("compromise", "expected_utility", "nash"))
+        params = parse_sets(set_)
+        check_models(names, params)
         scs = [load(s) for s in scenarios]
-        res = compare(scs, list(model or ("compromise", "expected_utility", "nash")), by=by,
-                      seed=seed, n=n, params=parse_sets(set_))
+        res = compare(scs, names, by=by, seed=seed, n=n, params=params)
         if as_json:
             d = res.to_dict()
             if res.spread is not None:

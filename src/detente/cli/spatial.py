@@ -24,11 +24,15 @@ def register(app: typer.Typer) -> None:
             "--preset", help="'ktab' reproduces KTAB exactly, quirks included")] = None,
         set_: Annotated[list[str] | None, typer.Option(
             "--set", help="Model parameter PARAM=VALUE, e.g. --set VotingRule=PropCbc")] = None,
-        seed: Annotated[int, typer.Option(help="Seed (used in Stochastic mode)")] = 0,
+        seed: Annotated[int, typer.Option(min=0, help="Seed (used in Stochastic mode)")] = 0,
     ) -> None:
         """Run the spatial model and write a KTAB-compatible SQLite database.
 
-        Example: detente ktab-export dummyData_3Dim.csv -o run.db --preset ktab
+        Examples:
+
+          detente ktab-export dummyData_3Dim.csv -o run.db --preset ktab
+
+          detente ktab-export emission-bdm1994 -o emission.db --set VotingRule=Prop
         """
         import yaml
 
@@ -47,8 +51,15 @@ def register(app: typer.Typer) -> None:
                 params[key.strip()] = raw
         if preset:
             params["preset"] = preset
-        sc = load_scenario(scenario)
+        from detente.cli.core import check_output
+
         tidy_path = tidy if tidy is not None else output.with_suffix(".csv")
+        check_output(output, "--output")
+        check_output(tidy_path, "--tidy")
+        if tidy_path.suffix.lower() not in (".csv", ".parquet"):
+            raise DetenteError(f"--tidy {tidy_path}: write .csv or .parquet, e.g. --tidy "
+                               f"{tidy_path.with_suffix('.csv')}")
+        sc = load_scenario(scenario)
         fc, sid = run_and_export(sc, output, params=params, rng=seed, tidy_path=tidy_path)
         state = "converged" if bool(fc.converged.all()) else fc.details.get("stop_reason")
         typer.echo(f"{sc.id}: {len(fc.actor_ids)} actors x {len(fc.issue_ids)} dimensions, "

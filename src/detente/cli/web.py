@@ -28,15 +28,16 @@ def register(app: typer.Typer) -> None:
             help="Where Monte Carlo draws run: serial, process or dask "
                  "(default: $DETENTE_EXECUTOR, else process: forecasts and draws run in "
                  "worker processes so the server stays responsive)")] = None,
-        workers: Annotated[int | None, typer.Option(help="Workers of the process/Dask "
+        workers: Annotated[int | None, typer.Option(min=1, help="Workers of the process/Dask "
                                                          "executor")] = None,
         dask: Annotated[str | None, typer.Option(
             "--dask", help="Address of a Dask scheduler (tcp://host:port)")] = None,
         max_jobs: Annotated[int | None, typer.Option(
-            "--max-jobs", help="Most jobs queued or running at once")] = None,
+            "--max-jobs", min=1, help="Most jobs queued or running at once")] = None,
     ) -> None:
-        """Serve the web dashboard and JSON API (API reference at /docs, schema at
-        /openapi.json).
+        """Serve the web dashboard and JSON API.
+
+        The API reference is at /docs, its schema at /openapi.json.
 
         Examples:
 
