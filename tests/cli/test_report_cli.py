@@ -112,6 +112,22 @@ def test_report_errors_are_one_line(env: Path, capsys: pytest.CaptureFixture[str
     assert "unknown issue" in capsys.readouterr().err
     assert main(["report", "run:7"]) == 2
     assert "no run 7" in capsys.readouterr().err
+    assert main(["report", "mini.yaml", "--sensitivity", "fast", "--montecarlo", "0"]) == 2
+    assert "choose morris, sobol, oat, none" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("method,word", [("morris", "mu*"), ("sobol", "ST"),
+                                         ("oat", "swing")])
+def test_report_sensitivity_option(env: Path, method: str, word: str) -> None:
+    assert main(["report", "mini.yaml", "-o", f"{method}.html", "--montecarlo", "40",
+                 "--executor", "serial", "-m", "compromise", "-m", "expected_utility",
+                 "--sensitivity", method, "--fan-draws", "20"]) == 0
+    html = (env / f"{method}.html").read_text()
+    assert 'id="sensitivity"' in html and f"<th>{word}</th>" in html
+    assert 'id="fig-fan-expected_utility' in html  # the position model's own fan
+    assert main(["report", "mini.yaml", "-o", "none.html", "--montecarlo", "0",
+                 "-m", "compromise", "--sensitivity", "none"]) == 0
+    assert 'id="sensitivity"' not in (env / "none.html").read_text()
 
 
 @pytest.mark.slow

@@ -57,10 +57,13 @@ def test_each_figure_function_directly(report: Report) -> None:
     _png(plots.fig_quad_map(report.quad_map))
     _png(plots.fig_bargain_network(report.bargains, t))
     _png(plots.fig_fan(report.fans[0], t))
+    _png(plots.fig_fans(report.fans * 2, sc.issues))
     _png(plots.fig_histogram(report.montecarlo[0], t))
     _png(plots.fig_histograms(report.montecarlo, sc.issues))
     for s in report.sensitivity:
         _png(plots.fig_tornado(s, t))
+    assert {s.method for s in report.sensitivity} == {"one-at-a-time", "sobol", "morris"}
+    _png(plots.fig_tornado_grid(report.sensitivity, sc.issues))
     _png(plots.fig_bargaining_range(report.attrition, t, report.agreement))
     _png(plots.fig_agreement_set(report.agreement, t))
     _png(plots.fig_proposal(report.proposal))
@@ -96,3 +99,18 @@ def test_palette_is_okabe_ito() -> None:
 
 def test_report_round_trips_through_json(report: Report) -> None:
     assert Report.model_validate_json(report.model_dump_json()) == report
+
+
+def test_many_fans_and_sensitivities_become_small_multiples(report: Report) -> None:
+    """One fan per issue of a model, or sensitivity on several issues, draw as one grid."""
+    second = report.scenario.issues[0].model_copy(update={"id": "t2", "name": "Second"})
+    sc = report.scenario.model_copy(update={"issues": [*report.scenario.issues, second]})
+    fans = [report.fans[0], report.fans[0].model_copy(update={"issue": "t2"})]
+    sens = [report.sensitivity[2], report.sensitivity[2].model_copy(update={"issue": "t2"})]
+    rep = report.model_copy(update={"scenario": sc, "fans": fans, "sensitivity": sens})
+    items = {i.key: i for i in plots.report_figures(rep)}
+    assert "fan-expected_utility" in items and "fan-expected_utility-territory" not in items
+    assert "tornado-compromise-territory" in items and "tornado-compromise-all" in items
+    _png(items["fan-expected_utility"].draw())
+    _png(items["tornado-compromise-all"].draw())
+    assert "mu*" in items["tornado-compromise-territory"].caption

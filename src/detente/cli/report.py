@@ -55,6 +55,19 @@ def register(app: typer.Typer) -> None:
                                "written for the scenario, if any)")] = None,
         backtest: Annotated[Path | None, typer.Option(
             "--backtest", help="Score the models on this DEU file too")] = None,
+        fan_draws: Annotated[int, typer.Option(
+            "--fan-draws", min=0,
+            help="When the Monte Carlo models are closed-form, draws (at most --montecarlo) "
+                 "of the round-based position model for the fan chart; 0: no fan chart")
+        ] = 200,
+        sensitivity: Annotated[str, typer.Option(
+            "--sensitivity",
+            help="morris (default: cheap global screen), sobol (variance shares), oat "
+                 "(one input at a time on the focus issue) or none")] = "morris",
+        sensitivity_model: Annotated[str | None, typer.Option(
+            "--sensitivity-model",
+            help="Model the sensitivity screens (default: the first fast baseline, e.g. "
+                 "compromise)")] = None,
         executor: Annotated[str, typer.Option(
             help="Monte Carlo executor: process or serial")] = "process",
         seed: Annotated[int, typer.Option(help="Seed for models and Monte Carlo")] = 0,
@@ -81,6 +94,11 @@ def register(app: typer.Typer) -> None:
             raise DetenteError(f"--format {fmt!r}: choose html, md or terminal")
         if executor not in ("process", "serial"):
             raise DetenteError(f"--executor {executor!r}: choose process or serial")
+        from detente.report.build import SENSITIVITY_METHODS
+
+        if sensitivity not in SENSITIVITY_METHODS:
+            raise DetenteError(f"--sensitivity {sensitivity!r}: choose "
+                               f"{', '.join(SENSITIVITY_METHODS)}")
         sets = parse_sets(set_)
         prop: object = True
         if proposal is not None:
@@ -90,6 +108,8 @@ def register(app: typer.Typer) -> None:
         t0 = time.perf_counter()
         command = "detente report " + " ".join(sys.argv[2:]) if len(sys.argv) > 1 else None
         common = dict(montecarlo=montecarlo, mc_models=mc_model or None, executor=executor,
+                      fan_draws=fan_draws, sensitivity=sensitivity,
+                      sensitivity_model=sensitivity_model,
                       issue=issue, quad_actor=actor, proposal=prop, backtest=backtest,
                       sets=sets)
         if _is_run_ref(source):

@@ -125,7 +125,14 @@ def sample_report() -> Report:
             SensitivityResult(model="expected_utility", issue="territory", method="sobol",
                               factors=[SensitivityFactor(factor="salience ru", s1=0.09, st=0.86),
                                        SensitivityFactor(factor="capability ru", s1=0.05,
-                                                         st=0.68)])]
+                                                         st=0.68)]),
+            SensitivityResult(model="compromise", issue="territory", method="morris",
+                              runs=80, factors=[
+                                  SensitivityFactor(factor="capability:ru", mu_star=6.1,
+                                                    mu_star_conf=0.8, sigma=1.2,
+                                                    description="capability of ru"),
+                                  SensitivityFactor(factor="salience:ua", mu_star=3.4,
+                                                    mu_star_conf=0.5, sigma=0.4)])]
     att = AttritionTimeline(issue="territory", sides=("ru", "ua"),
                             months=[float(m) for m in range(13)],
                             lower=[10 + 0.5 * m for m in range(13)],

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from detente.errors import ModelError, NotConvergedWarning
+from detente.errors import DetenteError, ModelError, NotConvergedWarning
 from detente.report.model import (
     ActorInfo,
     AgreementSet,
@@ -32,6 +32,7 @@ from detente.report.model import (
     BargainEdge,
     BargainNetwork,
     EvidenceRow,
+    Fan,
     IssueInfo,
     IssuePower,
     ModelForecast,
@@ -58,10 +59,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from detente.models.base import Forecast
 
 __all__ = [
+    "FAN_DRAWS",
     "FAST_MODELS",
     "POSITION_MODELS",
+    "SENSITIVITY_METHODS",
     "build_report",
     "bundled_proposals_for",
+    "montecarlo_sections",
     "report_from_run",
     "run_forecasts",
     "scenario_info",
@@ -72,6 +76,12 @@ FAST_MODELS = ("compromise", "weighted_median", "mean", "status_quo")
 #: Round-based models drawn in "positions by round", in order of preference.
 POSITION_MODELS = ("expected_utility", "spatial", "exchange")
 _MIN_MOVE = 0.01  # moves smaller than 1 % of the scale are left out of the captions
+#: Draws of the round-based model's own Monte Carlo behind the fan chart, when the main
+#: Monte Carlo runs only closed-form models (at most the main run's draws).
+FAN_DRAWS = 200
+#: ``sensitivity=`` choices: global screens on the declared uncertainty (Morris, Sobol), the
+#: one-at-a-time screen, or none.
+SENSITIVITY_METHODS = ("morris", "sobol", "oat", "none")
 
 
 # ---------------------------------------------------------------------------------------
@@ -250,41 +260,132 @@ def _bargains(forecasts: Sequence[Forecast], issue: str, rnd: int) -> BargainNet
 
 def _montecarlo(scenario: Scenario, models: Sequence[str], n: int, seed: int,
                 sets: Mapping[str, Mapping[str, Any]], executor: str, notes: list[str],
-                ) -> tuple[list[MonteCarloSummary], dict[str, Any]]:
+                ) -> tuple[list[MonteCarloSummary], list[Fan], dict[str, Any]]:
+    from detente.models.registry import get_model
+    from detente.simulate.batch import has_round_path
     from detente.simulate.montecarlo import montecarlo
 
+    params = {m: dict(v) for m, v in sets.items() if m in models}
+    paths = any(has_round_path(get_model(m, **params.get(m, {}))) for m in models)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotConvergedWarning)
-        res = montecarlo(scenario, list(models), n=n, seed=seed,
-                         params={m: dict(v) for m, v in sets.items() if m in models},
-                         executor=executor)
-    notes.extend(f"Monte Carlo: {x}" for x in res.notes)
-    out = []
+        res = montecarlo(scenario, list(models), n=n, seed=seed, params=params,
+                         executor=executor, paths=paths)
+    notes.extend(f"Monte Carlo: {x}" for x in res.notes
+                 if "no round-based model" not in x)
+    d = res.to_dict()
+    d["histograms"] = _histograms(res, scenario)
+    summaries, fans, meta = montecarlo_sections(d)
+    meta["seconds"] = round(res.elapsed, 2)
+    return summaries, fans, meta
+
+
+def _histograms(res: Any, scenario: Scenario, bins: int = 25) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for j, model in enumerate(res.models):
+        out[model] = {}
         for k, iss in enumerate(res.issue_ids):
             v = res.outcome[j, :, k]
             v = v[np.isfinite(v)]
             issue = scenario.issue(iss)
-            if v.size == 0:
-                continue
-            levels = (0.05, 0.25, 0.5, 0.75, 0.95)
-            qs = np.quantile(v, levels)
-            counts, edges = np.histogram(v, bins=25, range=(issue.scale_min, issue.scale_max))
-            out.append(MonteCarloSummary(
-                model=model, issue=iss, n=int(v.size), mean=float(v.mean()),
-                sd=float(v.std(ddof=1)) if v.size > 1 else 0.0,
-                quantiles={f"{q:g}": float(x) for q, x in zip(levels, qs, strict=True)},
-                bin_edges=[float(e) for e in edges], counts=[int(c) for c in counts],
-                point=float(res.point[j, k]),
-                p_nonconverged=float(1 - res.converged[j, :, k].mean())))
-    meta = {"draws": res.n_draws, "requested": res.n_requested, "seed": res.seed,
-            "models": ", ".join(res.models), "executor": res.executor,
-            "workers": res.workers, "seconds": round(res.elapsed, 2)}
-    if res.uncertainty:
+            counts, edges = np.histogram(v, bins=bins, range=(issue.scale_min, issue.scale_max))
+            out[model][iss] = {"edges": [float(e) for e in edges],
+                               "counts": [int(c) for c in counts]}
+    return out
+
+
+def montecarlo_sections(d: Mapping[str, Any]
+                        ) -> tuple[list[MonteCarloSummary], list[Fan], dict[str, Any]]:
+    """Report data from a Monte Carlo summary as :meth:`MonteCarloResult.to_dict` writes it
+    (what a stored run keeps), plus optional ``histograms[model][issue] = {edges, counts}``:
+    outcome summaries, the fans of round-based models and the settings line."""
+    hists = d.get("histograms") or {}
+    summaries = []
+    for row in d.get("summary") or []:
+        if not row.get("n") or row.get("mean") is None:
+            continue
+        h = hists.get(row["model"], {}).get(row["issue"], {})
+        conv = row.get("converged")
+        summaries.append(MonteCarloSummary(
+            model=row["model"], issue=row["issue"], n=int(row["n"]), mean=float(row["mean"]),
+            sd=float(row.get("sd") or 0.0), point=row.get("point"),
+            quantiles={f"{q / 100:g}": float(row[f"q{q:02d}"]) for q in (5, 25, 50, 75, 95)
+                       if row.get(f"q{q:02d}") is not None},
+            bin_edges=list(h.get("edges", [])), counts=list(h.get("counts", [])),
+            p_nonconverged=None if conv is None else float(1.0 - conv)))
+    fans = []
+    for model, p in (d.get("paths") or {}).items():
+        for iss, fan in (p.get("issues") or {}).items():
+            fans.append(Fan(issue=iss, model=model, x=[float(x) for x in fan["x"]],
+                            x_label="round", quantiles=fan["quantiles"], point=fan.get("point")))
+    meta: dict[str, Any] = {"draws": d.get("n_draws"), "requested": d.get("n_requested"),
+                            "seed": d.get("seed"), "models": ", ".join(d.get("models") or []),
+                            "executor": d.get("executor"), "workers": d.get("workers"),
+                            "seconds": d.get("elapsed_s")}
+    if d.get("paths"):
+        meta["fans"] = "; ".join(f"{m}: {p['n']} draws, rounds 0-{p['rounds']}"
+                                 for m, p in d["paths"].items())
+    if d.get("uncertainty"):
         meta["uncertain inputs"] = "; ".join(
-            f"{u.target}[{u.actor or '*'}/{u.issue or '*'}] {u.distribution}"
-            for u in res.uncertainty)
-    return out, meta
+            f"{u['target']}[{u.get('actor') or '*'}/{u.get('issue') or '*'}] "
+            f"{u['distribution']}" for u in d["uncertainty"])
+    return summaries, fans, {k: v for k, v in meta.items() if v is not None}
+
+
+def _fan_run(scenario: Scenario, model: str, n: int, seed: int,
+             sets: Mapping[str, Mapping[str, Any]], executor: str) -> tuple[list[Fan], str]:
+    """The fan of the round-based ``model`` from its own ``n``-draw Monte Carlo."""
+    from detente.simulate.montecarlo import montecarlo
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotConvergedWarning)
+        res = montecarlo(scenario, [model], n=n, seed=seed,
+                         params={model: dict(sets.get(model, {}))}, executor=executor,
+                         paths=True)
+    _, fans, _ = montecarlo_sections(res.to_dict())
+    p = res.paths.get(model)
+    how = "" if p is None else (f"{model}: its own {p.n}-draw Monte Carlo, rounds 0-"
+                                f"{p.rounds} ({res.elapsed:.1f} s)")
+    return fans, how
+
+
+def _global_sensitivity(scenario: Scenario, model_name: str, method: str,
+                        sets: Mapping[str, Mapping[str, Any]], seed: int, n: int | None,
+                        executor: str, top: int = 12) -> tuple[list[SensitivityResult], str]:
+    """Morris (mu*) or Sobol (ST, S1) of ``model_name``'s forecast on every issue, over the
+    scenario's declared uncertainty (else the default prior), one factor per input and
+    actor (:func:`detente.analysis.sensitivity.sensitivity`)."""
+    from detente.analysis.sensitivity import sensitivity
+    from detente.models.registry import get_model
+
+    model = get_model(model_name, **dict(sets.get(model_name, {})))
+    res = sensitivity(scenario, [model], method=method, n=n, by="actor", seed=seed,
+                      executor="serial" if model_name in FAST_MODELS else executor)
+    desc = {f.name: f.description for f in res.factors}
+    out = []
+    for iss in res.issue_ids:
+        idx = res.indices[model_name][iss]
+        factors = []
+        names = [f.name for f in res.factors]
+        for name, _ in res.ranking(model_name, iss)[:top]:
+            d = names.index(name)
+
+            def val(key: str, d: int = d, idx: Mapping[str, Any] = idx) -> float | None:
+                v = idx.get(key)
+                return None if v is None or not math.isfinite(float(v[d])) else float(v[d])
+
+            factors.append(SensitivityFactor(
+                factor=name, description=desc.get(name), s1=val("S1"), st=val("ST"),
+                s1_conf=val("S1_conf"), st_conf=val("ST_conf"), mu_star=val("mu_star"),
+                mu_star_conf=val("mu_star_conf"), sigma=val("sigma")))
+        out.append(SensitivityResult(model=model_name, issue=iss, method=method,
+                                     factors=factors, runs=res.n_runs,
+                                     variance=res.variance[model_name][iss]))
+    what = (f"{method.capitalize()} ({res.n_runs} runs of {model_name}, "
+            f"{len(res.factors)} factors: each uncertain input split by actor)")
+    if res.notes:
+        what += "; " + "; ".join(res.notes)
+    return out, what
 
 
 def _oat(scenario: Scenario, model_name: str, issue: str, sets: Mapping[str, Mapping[str, Any]],
@@ -512,7 +613,11 @@ def build_report(
     montecarlo: int = 0,
     mc_models: Sequence[str] | None = None,
     executor: str = "process",
-    sensitivity: bool = True,
+    fan_draws: int = FAN_DRAWS,
+    sensitivity: bool | str = "morris",
+    sensitivity_model: str | None = None,
+    sensitivity_n: int | None = None,
+    montecarlo_stored: Mapping[str, Any] | None = None,
     issue: str | None = None,
     quad_actor: str | None = None,
     bargain_round: int = 1,
@@ -531,7 +636,14 @@ def build_report(
     of the quad map, bargain network, tornado and agreement set (default: the conflict's
     issue, else the first). proposal: a :class:`~detente.deals.proposal.Proposal`, ``True``
     for the bundled proposals written for this scenario, or ``False``/``None`` for none.
-    backtest: a DEU (or cases) file to score the models on.
+    backtest: a DEU (or cases) file to score the models on. fan_draws: when the Monte Carlo
+    models are all closed-form, the round-based position model gets its own Monte Carlo of
+    ``min(montecarlo, fan_draws)`` draws for the fan chart (0: no fan chart).
+    sensitivity: ``morris`` (default), ``sobol``, ``oat`` (one-at-a-time) or ``none``
+    (``True``/``False`` mean morris/none), on ``sensitivity_model`` (default: the first fast
+    baseline) with ``sensitivity_n`` trajectories (Morris) or base samples (Sobol).
+    montecarlo_stored: a stored Monte Carlo summary (``MonteCarloResult.to_dict()`` with
+    ``histograms``) to report instead of running one (:func:`report_from_run`).
     """
     sets = {k: dict(v) for k, v in (sets or {}).items()}
     notes: list[str] = []
@@ -558,26 +670,55 @@ def build_report(
 
     run_names = [f.model for f in forecasts]
     mc: list[MonteCarloSummary] = []
+    fans: list[Fan] = []
     mc_meta: dict[str, Any] = {}
     if montecarlo > 0:
         chosen = list(mc_models) if mc_models else [m for m in run_names if m in FAST_MODELS]
         chosen = chosen or run_names[:1]
-        mc, mc_meta = _montecarlo(scenario, chosen, montecarlo, int(seed or 0), sets,
-                                  executor, notes)
-        notes.append("Fan charts need per-round paths of every draw, which the Monte Carlo "
-                     "engine does not keep; the report shows outcome histograms and 5-95 % "
-                     "bars instead.")
+        mc, fans, mc_meta = _montecarlo(scenario, chosen, montecarlo, int(seed or 0), sets,
+                                        executor, notes)
+        fan_model = position_model if position_model in POSITION_MODELS else None
+        if not fans and fan_model is not None and fan_draws > 0:
+            fans, how = _fan_run(scenario, fan_model, min(montecarlo, fan_draws),
+                                 int(seed or 0), sets, executor)
+            if how:
+                mc_meta["fans"] = how
+        if not fans:
+            notes.append("Fan chart: no round-based model in the Monte Carlo (add --mc-model "
+                         "expected_utility, or keep --fan-draws above 0 with a round-based "
+                         "model among the forecasts).")
+    elif montecarlo_stored:
+        mc, fans, mc_meta = montecarlo_sections(montecarlo_stored)
+        notes.extend(f"Monte Carlo: {x}" for x in montecarlo_stored.get("notes") or [])
     else:
         notes.append("Monte Carlo: not run (use --montecarlo N for outcome distributions).")
 
     sens: list[SensitivityResult] = []
-    if sensitivity:
-        target = next((m for m in (mc_models or ()) if m in FAST_MODELS), None) or next(
+    method = ("morris" if sensitivity is True else "none" if not sensitivity
+              else str(sensitivity))
+    if method not in SENSITIVITY_METHODS:
+        raise ModelError(f"sensitivity {sensitivity!r}: choose "
+                         f"{', '.join(SENSITIVITY_METHODS)}")
+    if method != "none":
+        target = sensitivity_model or next(
+            (m for m in (mc_models or ()) if m in FAST_MODELS), None) or next(
             (m for m in run_names if m in FAST_MODELS), None)
-        if target is not None:
+        if target is None:
+            notes.append("Sensitivity: no fast model among the forecasts to screen (name one "
+                         "with --sensitivity-model).")
+        elif method == "oat":
             sens.append(_oat(scenario, target, focus, sets, seed))
         else:
-            notes.append("Sensitivity: no fast model among the forecasts to screen.")
+            try:
+                sens, what = _global_sensitivity(scenario, target, method, sets,
+                                                 int(seed or 0), sensitivity_n, executor)
+                notes.append(f"Sensitivity: {what}.")
+            except DetenteError as exc:
+                notes.append(f"Sensitivity: {method} could not run ({exc}); showing the "
+                             "one-at-a-time screen instead.")
+                sens.append(_oat(scenario, target, focus, sets, seed))
+        # the focus issue first: its tornado leads the section
+        sens.sort(key=lambda r: r.issue != focus)
 
     attrition = _attrition(scenario) if scenario.conflict is not None else None
     if attrition is None:
@@ -620,7 +761,7 @@ def build_report(
         scenario=scenario_info(scenario),
         summary=_summary(scenario, mfs, mc, agreement, prop_eval),
         forecasts=mfs, skipped=[(m, r) for m, r in skipped], position_model=position_model,
-        power=_power(scenario), quad_map=quad, bargains=bargains, montecarlo=mc,
+        power=_power(scenario), quad_map=quad, bargains=bargains, montecarlo=mc, fans=fans,
         sensitivity=sens, attrition=attrition, agreement=agreement, proposal=prop_eval,
         backtest=bt, notes=notes, provenance=prov)
 
@@ -628,8 +769,11 @@ def build_report(
 def report_from_run(run: Any, **kwargs: Any) -> Report:
     """The report of a stored run (:class:`detente.store.StoredRun`): its scenario and
     forecasts as stored (no model is re-run); other sections are computed as in
-    :func:`build_report` (``kwargs`` pass through)."""
+    :func:`build_report` (``kwargs`` pass through). A run that stored a Monte Carlo summary
+    (a dashboard Monte Carlo job) reports it unless ``montecarlo`` asks for a new one."""
     kwargs.setdefault("command", run.summary.command)
     kwargs.setdefault("seed", run.summary.seed)
+    if not kwargs.get("montecarlo"):
+        kwargs.setdefault("montecarlo_stored", run.extras.get("montecarlo"))
     return build_report(run.scenario(), forecasts=run.to_forecasts(),
                         skipped=run.skipped, run_id=run.id, **kwargs)

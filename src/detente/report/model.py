@@ -284,14 +284,28 @@ class SensitivityFactor(_Data):
     s1_conf: float | None = None
     st_conf: float | None = None
     mu_star: float | None = None
+    mu_star_conf: float | None = None
+    sigma: float | None = None  # Morris: spread of the elementary effects (interactions)
+    description: str | None = None  # e.g. "salience of ru_kremlin"
 
 
 class SensitivityResult(_Data):
+    """Factors ranked by their effect on one model's forecast of one issue: one-at-a-time
+    swings (``low``/``high`` around ``base``), Morris ``mu_star``/``sigma`` or Sobol
+    ``s1``/``st`` (``method``)."""
+
     model: str
     issue: str
     method: str  # "one-at-a-time", "sobol", "morris"
     base: float | None = None
     factors: list[SensitivityFactor]
+    runs: int | None = None  # model evaluations behind the indices
+    variance: float | None = None  # the forecast's variance over the design (global methods)
+
+    @property
+    def key(self) -> str:
+        """The ranking index: ``st`` (Sobol), ``mu_star`` (Morris) or ``swing`` (OAT)."""
+        return {"sobol": "st", "morris": "mu_star"}.get(self.method, "swing")
 
 
 class AttritionTimeline(_Data):

@@ -48,6 +48,7 @@ __all__ = [
     "fig_bargain_network",
     "fig_bargaining_range",
     "fig_fan",
+    "fig_fans",
     "fig_histogram",
     "fig_histograms",
     "fig_model_comparison",
@@ -57,6 +58,7 @@ __all__ = [
     "fig_proposal",
     "fig_quad_map",
     "fig_tornado",
+    "fig_tornado_grid",
     "png_bytes",
     "report_figures",
 ]
@@ -421,24 +423,55 @@ def fig_fan(fan: Fan, issue: IssueInfo) -> Figure:
     """Fan chart: nested quantile bands (e.g. 5-95 %, 25-75 %) and the median over ``x``."""
     fig = _figure(7.2, 3.8)
     ax = fig.add_subplot()
-    pairs = _quantile_pairs(fan.quantiles)
-    for n, (lo, hi) in enumerate(pairs):
-        alpha = 0.18 + 0.22 * n
-        ax.fill_between(fan.x, fan.quantiles[lo], fan.quantiles[hi], color=OKABE_ITO[0],
-                        alpha=alpha, lw=0,
-                        label=f"{float(lo) * 100:g}-{float(hi) * 100:g} %")
-    med = _median_key(fan.quantiles)
-    if med is not None:
-        ax.plot(fan.x, fan.quantiles[med], color=OKABE_ITO[0], lw=1.8, label="median")
-    if fan.point:
-        ax.plot(fan.x, fan.point, color=OKABE_ITO[3], lw=1.2, ls="--",
-                label="point forecast")
+    _fan_panel(ax, fan)
     _anchor_axis(ax, issue)
     _integer_x(ax)
     ax.set_xlabel(fan.x_label, fontsize=9)
     ax.set_title(f"{issue.name}: {fan.model}, spread over Monte Carlo draws", fontsize=11,
                  loc="left")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    return fig
+
+
+def _fan_panel(ax: Any, fan: Fan) -> None:
+    for n, (lo, hi) in enumerate(_quantile_pairs(fan.quantiles)):
+        ax.fill_between(fan.x, fan.quantiles[lo], fan.quantiles[hi], color=OKABE_ITO[0],
+                        alpha=0.18 + 0.22 * n, lw=0,
+                        label=f"{float(lo) * 100:g}-{float(hi) * 100:g} %")
+    med = _median_key(fan.quantiles)
+    if med is not None:
+        ax.plot(fan.x, fan.quantiles[med], color=OKABE_ITO[0], lw=1.5, label="median")
+    if fan.point:
+        ax.plot(fan.x, fan.point, color=OKABE_ITO[3], lw=1.1, ls="--", label="point forecast")
+
+
+def fig_fans(fans: Sequence[Fan], issues: Sequence[IssueInfo], ncols: int = 3) -> Figure:
+    """Small multiples: one model's fan chart on every issue."""
+    by_id = {i.id: i for i in issues}
+    items = [(f, by_id[f.issue]) for f in fans if f.issue in by_id]
+    nrows = max(1, math.ceil(len(items) / ncols))
+    height = 0.9 + 2.2 * nrows
+    fig = _figure(9.0, height, layout=None)
+    fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.6 / height, bottom=0.9 / height,
+                        hspace=0.9, wspace=0.45)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax, (fan, issue) in zip(axes, items, strict=False):
+        _fan_panel(ax, fan)
+        _anchor_axis(ax, issue, wrap=12, min_gap=0.2)
+        ax.tick_params(axis="y", labelsize=5.5)
+        ax.tick_params(axis="x", labelsize=6)
+        ax.set_ylabel("")
+        _integer_x(ax)
+        ax.set_title(_wrap(issue.name, 38), fontsize=8, loc="left")
+    for ax in axes[len(items):]:
+        ax.set_axis_off()
+    if items:
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=7,
+                   frameon=False)
+    model = fans[0].model if fans else ""
+    fig.suptitle(f"{model}: forecast by {fans[0].x_label if fans else 'round'} over the Monte "
+                 "Carlo draws", fontsize=10, x=0.01, y=1 - 0.12 / height, ha="left")
     return fig
 
 
@@ -548,6 +581,45 @@ def fig_tornado(sens: SensitivityResult, issue: IssueInfo, top: int = 12) -> Fig
     ax.set_title(f"{issue.name}: what moves the {sens.model} forecast ({sens.method})",
                  fontsize=11, loc="left")
     ax.legend(fontsize=7, loc="lower right", frameon=False)
+    return fig
+
+
+def fig_tornado_grid(results: Sequence[SensitivityResult], issues: Sequence[IssueInfo],
+                     top: int = 6, ncols: int = 3) -> Figure:
+    """Small multiples: the ``top`` factors of each issue (mu*, ST with S1, or the one-at-a-
+    time swing), largest on top."""
+    by_id = {i.id: i for i in issues}
+    items = [(r, by_id[r.issue]) for r in results if r.issue in by_id]
+    nrows = max(1, math.ceil(len(items) / ncols))
+    height = 0.8 + (0.5 + 0.22 * top) * nrows
+    fig = _figure(9.0, height, layout=None)
+    fig.subplots_adjust(left=0.13, right=0.98, top=1 - 0.55 / height, bottom=0.4 / height,
+                        hspace=0.75, wspace=1.0)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax, (r, issue) in zip(axes, items, strict=False):
+        fs = list(r.factors)
+        if r.method in ("sobol", "morris"):
+            vals = [(f.st if f.st is not None else (f.mu_star or 0.0)) for f in fs]
+            s1 = [f.s1 for f in fs]
+        else:
+            vals = [abs((f.high or 0.0) - (f.low or 0.0)) for f in fs]
+            s1 = [None] * len(fs)
+        order = sorted(range(len(fs)), key=lambda i: vals[i])[-top:]
+        ys = list(range(len(order)))
+        ax.barh(ys, [vals[i] for i in order], color=OKABE_ITO[1], height=0.6)
+        if any(s1[i] is not None for i in order):
+            ax.barh(ys, [s1[i] or 0.0 for i in order], color=OKABE_ITO[0], height=0.3)
+        ax.set_yticks(ys, labels=[fs[i].factor for i in order], fontsize=5.5)
+        ax.tick_params(axis="x", labelsize=5.5)
+        ax.set_title(_wrap(issue.name, 36), fontsize=7.5, loc="left")
+    for ax in axes[len(items):]:
+        ax.set_axis_off()
+    method = results[0].method if results else ""
+    what = {"sobol": "total-order index ST (inner bar: S1)",
+            "morris": "mu* (mean absolute elementary effect)"}.get(method, "swing of the forecast")
+    model = results[0].model if results else ""
+    fig.suptitle(f"What moves the {model} forecast on each issue: {what}", fontsize=10,
+                 x=0.01, y=1 - 0.12 / height, ha="left")
     return fig
 
 
@@ -804,13 +876,24 @@ def report_figures(report: Report) -> list[FigureItem]:  # noqa: C901 - one list
             "arrows carry more weight; orange arrows are the bargains that were taken.",
             lambda: fig_bargain_network(b, issue, names, actor_ids)))
 
-    for fan in report.fans:
-        issue = issues[fan.issue]
-        items.append(FigureItem(
-            f"fan-{_safe(fan.model)}-{_safe(fan.issue)}", "montecarlo",
-            f"{issue.name}: {fan.model} fan chart",
-            f"Bands hold the stated share of Monte Carlo draws at each {fan.x_label}.",
-            (lambda fan=fan, issue=issue: fig_fan(fan, issue))))
+    for model in dict.fromkeys(f.model for f in report.fans):
+        group = [f for f in report.fans if f.model == model and f.issue in issues]
+        if len(group) == 1:
+            fan = group[0]
+            issue = issues[fan.issue]
+            items.append(FigureItem(
+                f"fan-{_safe(fan.model)}-{_safe(fan.issue)}", "montecarlo",
+                f"{issue.name}: {fan.model} fan chart",
+                f"Bands hold the stated share of Monte Carlo draws at each {fan.x_label}; "
+                "the dashed line is the forecast without uncertainty.",
+                (lambda fan=fan, issue=issue: fig_fan(fan, issue))))
+        elif group:
+            items.append(FigureItem(
+                f"fan-{_safe(model)}", "montecarlo", f"{model}: fan charts",
+                f"{model}'s forecast {group[0].x_label} by {group[0].x_label} over the Monte "
+                "Carlo draws, one panel per issue: bands hold 90 % and 50 % of the draws, the "
+                "solid line is the median, the dashed line the forecast without uncertainty.",
+                (lambda group=group: fig_fans(group, sc.issues))))
     mc_models = list(dict.fromkeys(m.model for m in report.montecarlo))
     for model in mc_models:
         group = [m for m in report.montecarlo if m.model == model]
@@ -829,13 +912,25 @@ def report_figures(report: Report) -> list[FigureItem]:  # noqa: C901 - one list
                 "panel per issue; the table above gives the numbers.",
                 (lambda group=group: fig_histograms(group, sc.issues))))
 
-    for s in report.sensitivity:
+    sens = [r for r in report.sensitivity if r.issue in issues]
+    for s in sens[:1]:  # the focus issue in full
         issue = issues[s.issue]
+        how = {"morris": " Bars: Morris mu*, the mean absolute change of the forecast as the "
+                         "input moves across its range.",
+               "sobol": " Bars: Sobol total-order index ST (share of the forecast's variance "
+                        "the input drives, with interactions); inner bars: first-order S1."
+               }.get(s.method, " Bars: the forecast with the input at its low and high value.")
         items.append(FigureItem(
             f"tornado-{_safe(s.model)}-{_safe(s.issue)}", "sensitivity",
             f"{issue.name}: sensitivity of {s.model}",
-            "Inputs ranked by how far they move the forecast; the largest effect is on top.",
-            (lambda s=s, issue=issue: fig_tornado(s, issue))))
+            "Inputs ranked by how far they move the forecast; the largest effect is on top."
+            + how, (lambda s=s, issue=issue: fig_tornado(s, issue))))
+    if len(sens) > 1:
+        items.append(FigureItem(
+            f"tornado-{_safe(sens[0].model)}-all", "sensitivity",
+            f"Sensitivity of {sens[0].model} on every issue",
+            "The inputs that move each issue's forecast most, one panel per issue; the table "
+            "gives the numbers.", (lambda: fig_tornado_grid(sens, sc.issues))))
 
     if report.attrition is not None:
         att = report.attrition

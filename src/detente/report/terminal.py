@@ -61,8 +61,9 @@ def print_report(report: Report, console: Console | None = None) -> None:  # noq
         c.print()
         c.print("[bold]Sensitivity[/] (largest effects)")
         for s in report.sensitivity:
-            ranked = sorted(s.factors, key=lambda f: -(abs((f.high or 0) - (f.low or 0))
-                                                       if f.low is not None else (f.st or 0)))
+            ranked = sorted(s.factors, key=lambda f: -(
+                abs((f.high or 0) - (f.low or 0)) if f.low is not None
+                else (f.st if f.st is not None else (f.mu_star or 0))))
             top = ", ".join(f.factor for f in ranked[:3])
             c.print(f"- {s.model} on {s.issue} ({s.method}): {top}", highlight=False)
 
