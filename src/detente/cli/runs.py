@@ -18,8 +18,8 @@ StoreOpt = Annotated[Path | None, typer.Option(
 
 def register(app: typer.Typer) -> None:
     runs = typer.Typer(help="List, show, compare and remove stored runs.\n\n"
-                       "Every `detente run` is recorded. Example: detente runs list, then "
-                       "detente runs show latest",
+                       "Every `detente run` is recorded in the run store.\n\n"
+                       "Examples: detente runs list ; detente runs show latest",
                        no_args_is_help=True)
     app.add_typer(runs, name="runs")
 
