@@ -141,3 +141,26 @@ def test_examples_were_found():
     names = {cmd for cmd, _ in EXAMPLES}
     assert len(EXAMPLES) >= 30
     assert {"run", "explain", "evaluate", "runs show", "runs diff", "whatif"} <= names
+
+
+@pytest.mark.parametrize("name", ["decide/cop21.csv", "decide/sample_data.txt",
+                                  "ktab/inputs/dummyData_3Dim.csv",
+                                  "ktab/inputs/dummyData_3Dim.xml",
+                                  "deu/deu_dev.csv#d00032i1"])
+def test_readme_formats_validate(name, capsys):
+    """README: KTAB CSV/XML, Decide tagged files (quoted tags too) and DEU rows load."""
+    assert main(["validate", str(SHARED_DATA / name)]) == 0
+    assert capsys.readouterr().out.startswith("ok: ")
+
+
+def test_readme_python_example():
+    import warnings
+
+    from detente import get_model, load_scenario
+
+    s = load_scenario("ukraine-2025")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        f = get_model("expected_utility", preset="scholz").forecast(s, rng=1)
+    assert 0 <= f.outcome_of("donbas") <= 100 and len(f.tidy()[:3]) == 3
+    assert 'outcome_of("donbas")' in (ROOT / "README.md").read_text()

@@ -45,6 +45,10 @@ def _sniff(path: Path, text: str) -> str:
         return "deu"
     if low.startswith("case_id,") and "scale_min" in low:
         return "cases"
+    from detente.scenario.importers.decide import looks_like_decide
+
+    if looks_like_decide(path):  # tags may be quoted ('#A') as Decide writes them
+        return "decide"
     if any(ln.lstrip().startswith(("#A", "#P", "#M", "#D")) for ln in head.splitlines()) or \
             any(ln.lstrip().startswith(("#A", "#P", "#M", "#D")) for ln in text.splitlines()[:200]):
         return "decide"
