@@ -36,6 +36,7 @@ CASES_BAD = [
     (["validate", "{tmp}/bad.yaml"], ["bad.yaml", "line 3", "Fix"]),
     (["validate", "{tmp}/a.txt"], ["a.txt"]),
     (["validate", "{tmp}"], ["unknown file type"]),
+    (["validate", ""], ["no scenario given"]),
     (["schema", "nope"], ["scenario", "run-output"]),
     (["convert", "ukraine-2025", "{tmp}/out.xyz"], [".xyz", ".yaml"]),
     (["convert", "ukraine-2025", "{tmp}/a.txt"], ["already exists", "--force"]),
@@ -54,6 +55,7 @@ CASES_BAD = [
      [".csv", ".parquet"]),
     (["ktab-export", "{tmp}/dummy.csv", "-o", "{tmp}/x.db", "--set", "VotingRule=Nope"],
      ["VotingRule", "PropCbc"]),
+    (["ktab-export", "{tmp}/dummy.csv", "-o", ""], ["directory"]),
     # backtest
     (["backtest", "{tmp}/missing.csv"], ["missing.csv"]),
     (["backtest", DEU, "--format", "nope"], ["deu", "cases"]),

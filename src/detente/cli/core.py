@@ -64,7 +64,7 @@ def check_output(path: Path | None, opt: str) -> None:
         return
     if path.is_dir():
         raise InputFileError(str(path), "is a directory, not a file", field=opt,
-                             fix=f"give a file name, e.g. {opt} {path / 'out'}")
+                             fix="give the name of a file to write")
     anc = path.parent
     while not anc.exists() and anc != anc.parent:
         anc = anc.parent
@@ -370,6 +370,10 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one place for the core c
 
           detente validate my-talks.yaml        # your own file: the first problem, with its line
         """
+        if not file.strip():
+            raise InputFileError(None, "no scenario given", field="FILE",
+                                 fix="give a scenario file or a bundled name such as "
+                                     "ukraine-2025")
         sc = load(file)
         where = f"{file}: " if file != sc.id else ""
         typer.echo(f"ok: {where}{sc.id}: {len(sc.actors)} actors, {len(sc.issues)} issues, "

@@ -53,8 +53,8 @@ def register(app: typer.Typer) -> None:
             params["preset"] = preset
         from detente.cli.core import check_output
 
-        tidy_path = tidy if tidy is not None else output.with_suffix(".csv")
         check_output(output, "--output")
+        tidy_path = tidy if tidy is not None else output.with_suffix(".csv")
         check_output(tidy_path, "--tidy")
         if tidy_path.suffix.lower() not in (".csv", ".parquet"):
             raise DetenteError(f"--tidy {tidy_path}: write .csv or .parquet, e.g. --tidy "
