@@ -86,6 +86,8 @@ CASES_BAD = [
     (["report", "-n", "0", "--actor", "nope"], ["nope", "ru_kremlin"]),
     (["report", "run:999", "-o", "{tmp}/r.html"], ["999", "runs list"]),
     (["report", "-n", "0", "--proposal", "{tmp}/missing.yaml"], ["missing.yaml"]),
+    (["report", "-n", "0", "--seed", "-1"], ["--seed"]),
+    (["report", "-n", "10", "--mc-model", "nope"], ["nope", "available"]),
     # montecarlo
     (["montecarlo", "-n", "-5"], ["-n"]),
     (["montecarlo", "-n", "0"], ["-n", "draw"]),
@@ -281,6 +283,7 @@ NO_LEFTOVERS = [
     (["montecarlo", "-n", "10", "-m", "nope", "--out", "d.csv"], ["d.csv"]),
     (["report", "no-such-scenario", "-o", "r.html"], ["r.html"]),
     (["report", "-n", "0", "--format", "pdf", "-o", "r.pdf"], ["r.pdf"]),
+    (["report", "-n", "0", "-o", "."], []),
 ]
 
 

@@ -70,26 +70,29 @@ def register(app: typer.Typer) -> None:
                  "compromise)")] = None,
         executor: Annotated[str, typer.Option(
             help="Monte Carlo executor: process or serial")] = "process",
-        seed: Annotated[int, typer.Option(help="Seed for models and Monte Carlo")] = 0,
+        seed: Annotated[int, typer.Option(min=0, help="Seed for models and Monte Carlo")] = 0,
         store: Annotated[Path | None, typer.Option(
             "--store", help="Run store (default $DETENTE_STORE or the user data dir)")
         ] = None,
     ) -> None:
-        """Write the full report: forecasts, positions by round with reasons, power, quad
-        map, bargains, Monte Carlo, sensitivity, bargaining range, agreement set, proposal
-        verdict and an evidence appendix. The HTML file is self-contained (opens offline).
+        """Write the full report of a scenario or a stored run (HTML, Markdown or terminal).
+
+        Forecasts, positions by round with reasons, power, quad map, bargains, Monte Carlo,
+        sensitivity, bargaining range, agreement set, proposal verdict and an evidence
+        appendix. The HTML file is self-contained (opens offline).
 
         Examples:
 
           detente report -o report.html                 # ukraine-2025, 1,000 draws
 
-          detente report my.yaml --format md -o out/report.md --montecarlo 500
+          detente report ukraine-2025-alt --format md -o out/report.md --montecarlo 500
 
           detente report run:latest -o last.html        # a stored run, no model re-run
         """
-        from detente.cli.core import load, parse_sets
+        from detente.cli.core import check_models, check_output, load, parse_sets
         from detente.report.build import build_report, report_from_run
 
+        check_output(output, "--output")
         if fmt not in ("html", "md", "terminal"):
             raise DetenteError(f"--format {fmt!r}: choose html, md or terminal")
         if executor not in ("process", "serial"):
@@ -100,6 +103,9 @@ def register(app: typer.Typer) -> None:
             raise DetenteError(f"--sensitivity {sensitivity!r}: choose "
                                f"{', '.join(SENSITIVITY_METHODS)}")
         sets = parse_sets(set_)
+        check_models(list(mc_model or []))
+        if model:
+            check_models(model, sets)
         prop: object = True
         if proposal is not None:
             from detente.deals.proposal import load_proposal
