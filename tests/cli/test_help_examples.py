@@ -53,7 +53,7 @@ def _examples(text: str) -> list[str]:
 _SKIP = ("my-talks.yaml", "my.yaml", "detente serve", "--dask", "DETENTE_TOKEN")
 # runnable but multi-second: run under the slow marker
 _SLOW = ("detente report", "detente montecarlo", "detente sensitivity", "detente warmup",
-         "--by actor", "-n 500", "detente deals ukraine-2025 --samples")
+         "detente compare", "-n 500", "detente deals ukraine-2025 --samples")
 
 EXAMPLES = sorted({(cmd, ex) for cmd, c in COMMANDS.items() for ex in _examples(c.help)
                    if not any(s in ex for s in _SKIP)})
