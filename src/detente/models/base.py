@@ -147,6 +147,10 @@ class Forecast:
         return self.positions.shape[0] - 1
 
     def outcome_of(self, issue_id: str) -> float:
+        """The point forecast on ``issue_id``."""
+        if issue_id not in self.issue_ids:
+            raise KeyError(f"unknown issue {issue_id!r}; this forecast covers: "
+                           f"{', '.join(self.issue_ids)}")
         return float(self.outcome[self.issue_ids.index(issue_id)])
 
     def forecast_rows(self) -> list[dict[str, Any]]:

@@ -250,17 +250,12 @@ class RunFile(BaseModel):
 
 def load_run_file(path: str | Path) -> RunFile:
     """Read and validate a run file; errors name the file, the field and the fix."""
-    import yaml
-
     from detente.errors import InputFileError
 
+    from detente.scenario.io_yaml import load_yaml_text, read_text_checked
+
     p = Path(path)
-    if not p.exists():
-        raise InputFileError(str(p), "no such run file", fix="check the path")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise InputFileError(str(p), f"not valid YAML ({exc})") from None
+    data, _ = load_yaml_text(read_text_checked(p, what="run file"), str(p))
     if not isinstance(data, dict):
         raise InputFileError(str(p), "a run file is a mapping (scenario:, models:, "
                              "uncertainty:, whatif:, ...)")
