@@ -335,8 +335,8 @@ def main(argv: list[str] | None = None) -> int:
         text = card.read_text()
         section = "\n".join(body)
         if BEGIN in text and END in text:
-            text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: section, text,
-                          flags=re.S)
+            text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END),
+                          lambda _, section=section: section, text, flags=re.S)
         else:
             text = text.rstrip("\n") + "\n\n" + section + "\n"
         card.write_text(text)

@@ -99,7 +99,7 @@ def test_needs_conflict():
                  stances=[{"actor": "A", "issue": "a", "position": 1, "salience": 1}])
     with pytest.raises(ModelError, match="conflict"):
         attrition_path(s)
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 - frozen dataclass: any mutation error will do
         AttritionParams(learning=2)
 
 

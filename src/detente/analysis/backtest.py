@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from detente.errors import DetenteError, InputFileError, NotConvergedWarning
+from detente.errors import InputFileError, NotConvergedWarning
 from detente.models.base import ForecastModel
 from detente.random import as_generator, spawn
 from detente.scenario.schema import Scenario

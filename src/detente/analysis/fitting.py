@@ -23,9 +23,9 @@ from detente.models.procedural import (
     NEUTRAL,
     ProcedureCompromiseModel,
     ProcedureCompromiseParams,
-    procedure_compromise_batch,
     _procedure,
     _rule,
+    procedure_compromise_batch,
     procedure_context,
 )
 from detente.models.registry import get_model

@@ -133,7 +133,9 @@ def register(app: typer.Typer) -> None:
                       _ivs(r["agreement_set"]), "; ".join(r["events"]))
         con.print(t)
         fo = path.first_open
-        con.print(f"Bargaining range: {'open now' if fo == 0 else (f'opens at month {fo}' if fo is not None else 'never opens within the horizon')}"
+        opens = ("open now" if fo == 0 else f"opens at month {fo}" if fo is not None
+                 else "never opens within the horizon")
+        con.print(f"Bargaining range: {opens}"
                   + ("; changes: " + ", ".join(f"{c} at month {m}" for m, c in path.transitions)
                      if path.transitions else ""))
         con.print("Agreement set (every needed principal ratifies, other issues at no deal): "

@@ -199,7 +199,8 @@ def summary_lines(scenario, forecasts) -> list[str]:
         spread = (hi[0] - lo[0]) / issue.width * 100
         s = f"{issue.name}: "
         if bench is not None:
-            s += f"the compromise benchmark lands at {bench:.1f} ({_label(scenario, issue.id, bench)})"
+            label = _label(scenario, issue.id, bench)
+            s += f"the compromise benchmark lands at {bench:.1f} ({label})"
         else:
             s += f"models land between {lo[0]:.1f} and {hi[0]:.1f}"
         if len(vals) > 1:

@@ -34,8 +34,9 @@ How the scenario drives the path
   month, the fighting-reveals-information mechanism of Slantchev (2003); default 0.
 
 Actors other than the two sides get a war value the same way (own beliefs if they have a
-``dynamics`` entry, else their parent's, else the realised path and zero cost); :func:`war_values` returns them
-for the Nash model, ratification and the implementation hazard.
+``dynamics`` entry, else their parent's, else the realised path and zero cost);
+:func:`war_values` returns them for the Nash model, ratification and the implementation
+hazard.
 
 References
 ----------

@@ -8,7 +8,8 @@ After a deal x is signed at month t0, each month t it breaks down with probabili
 ``tau_t`` is the temptation to resume fighting: the best war value of a conflict side at month t
 (§5.2's ``p_i - k_i D`` on the contested issue, in the side's own 0-1 share, read from
 :func:`detente.conflict.attrition.attrition_path` with the front frozen from the signing month
--- a ceasefire -- while beliefs and events such as rearmament or an aid surge still move it) minus what the deal gives that side on that issue. Terms that shift future
+-- a ceasefire -- while beliefs and events such as rearmament or an aid surge still move it)
+minus what the deal gives that side on that issue. Terms that shift future
 power (``scenario.meta["power_shift"]``, see :func:`~detente.conflict.attrition.deal_commitment`)
 add to the war value of the side they favour. ``G`` in [0, 1] is the strength of guarantees and
 monitoring (a proposal's ``guarantee``); ``g`` the hazard reduction of a full guarantee.

@@ -19,7 +19,8 @@ Proposal file format (YAML, one mapping)
     sources:                          # optional, same shape as a scenario's sources
       - {id: axios-2025-11, title: "Draft text as reported", url: "https://...", date: 2025-11-20}
     evidence:                         # optional, same shape as a scenario's evidence
-      - {source: axios-2025-11, locator: "point 21", paraphrase: "Donetsk becomes a demilitarised zone"}
+      - {source: axios-2025-11, locator: "point 21",
+         paraphrase: "Donetsk becomes a demilitarised zone"}
     note: ...                         # optional free text
 
 Rules

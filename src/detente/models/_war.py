@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from detente.errors import ModelError
 from detente.scenario.schema import Scenario
 
-__all__ = ["AttritionParams", "MonthState", "WarState", "need_conflict", "war_outcome", "war_values"]
+__all__ = ["AttritionParams", "MonthState", "WarState", "need_conflict", "war_outcome",
+           "war_values"]
 
 
 class AttritionParams(BaseModel):

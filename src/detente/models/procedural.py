@@ -46,6 +46,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
+from types import MappingProxyType
 from typing import Any, Literal
 
 import numpy as np
@@ -66,8 +67,9 @@ __all__ = [
 ]
 
 # The scenario meta the current ``forecast`` call runs under (procedure, voting rule).
+_NO_CONTEXT: Mapping[str, Any] = MappingProxyType({})
 _CONTEXT: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
-    "detente_procedure_context", default={})
+    "detente_procedure_context", default=_NO_CONTEXT)
 
 
 @contextmanager

@@ -12,10 +12,9 @@ This module depends on nothing else in the package.
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import json
-import math
-import datetime as _dt
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -110,8 +109,8 @@ class Issue(_WithEvidence):
     def _check_scale(self) -> Issue:
         if not self.scale_max > self.scale_min:
             raise ValueError(
-                f"scale_max ({self.scale_max:g}) must be greater than scale_min ({self.scale_min:g}); "
-                f"swap them or widen the scale"
+                f"scale_max ({self.scale_max:g}) must be greater than scale_min "
+                f"({self.scale_min:g}); swap them or widen the scale"
             )
         for a in self.anchors:
             if not self.scale_min <= a.value <= self.scale_max:
@@ -385,7 +384,8 @@ def cross_field_errors(sc: Scenario) -> list[tuple[str, str]]:
         seen: set[str] = set()
         for n, i in enumerate(ids):
             if i in seen:
-                err((f"{field}[{n}].{key}", f"duplicate id {i!r}; rename one of them (ids are unique)"))
+                err((f"{field}[{n}].{key}",
+                     f"duplicate id {i!r}; rename one of them (ids are unique)"))
             seen.add(i)
 
     dupes("issues", [i.id for i in sc.issues])
@@ -420,7 +420,8 @@ def cross_field_errors(sc: Scenario) -> list[tuple[str, str]]:
         p = a.parent
         while p is not None and p in actors:
             if p in seen:
-                err((f"actors[{n}].parent", f"parent chain of {a.id!r} loops back through {p!r}; break the loop"))
+                err((f"actors[{n}].parent",
+                     f"parent chain of {a.id!r} loops back through {p!r}; break the loop"))
                 break
             seen.add(p)
             p = actors[p].parent

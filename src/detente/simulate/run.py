@@ -251,7 +251,6 @@ class RunFile(BaseModel):
 def load_run_file(path: str | Path) -> RunFile:
     """Read and validate a run file; errors name the file, the field and the fix."""
     from detente.errors import InputFileError
-
     from detente.scenario.io_yaml import load_yaml_text, read_text_checked
 
     p = Path(path)

@@ -268,7 +268,8 @@ def _rows(path: Path) -> tuple[list[str], list[_Row]]:
                              fix="each column name must appear once")
     if not any(f"p{a}" in header and f"s{a}" in header for a in DEU_ACTORS):
         raise InputFileError(str(path), "no position/salience column pair of a DEU actor",
-                             line=1, fix="add p<actor> and s<actor> columns, e.g. pcom,scom,pde,sde")
+                             line=1,
+                             fix="add p<actor> and s<actor> columns, e.g. pcom,scom,pde,sde")
     rows = []
     for rec in reader:
         if not any(c.strip() for c in rec):
