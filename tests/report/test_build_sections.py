@@ -109,3 +109,18 @@ def test_ukraine_sensitivity_covers_every_issue_focus_first():
     rep = build_report(sc, models=["compromise"], proposal=False, sensitivity_n=6)
     assert [s.issue for s in rep.sensitivity][0] == sc.conflict.issue
     assert {s.issue for s in rep.sensitivity} == set(sc.issue_ids)
+
+
+def test_non_strict_turns_a_failing_section_into_a_note(emission, monkeypatch):
+    import detente.report.build as b
+    from detente.errors import ModelError
+
+    def boom(*args, **kwargs):
+        raise ModelError("no quad map today")
+
+    monkeypatch.setattr(b, "_quad", boom)
+    rep = build_report(emission, models=["compromise"], proposal=False, sensitivity="none",
+                       strict=False)
+    assert rep.quad_map is None and any("no quad map today" in n for n in rep.notes)
+    with pytest.raises(ModelError, match="no quad map today"):
+        build_report(emission, models=["compromise"], proposal=False, sensitivity="none")

@@ -627,6 +627,7 @@ def build_report(
     command: str | None = None,
     run_id: int | None = None,
     title: str | None = None,
+    strict: bool = True,
 ) -> Report:
     """Run what the report needs and assemble it.
 
@@ -644,7 +645,20 @@ def build_report(
     baseline) with ``sensitivity_n`` trajectories (Morris) or base samples (Sobol).
     montecarlo_stored: a stored Monte Carlo summary (``MonteCarloResult.to_dict()`` with
     ``histograms``) to report instead of running one (:func:`report_from_run`).
+    strict: ``False`` turns a failure of an optional section (quad map, bargains,
+    sensitivity, bargaining range, agreement set, proposal) into a note instead of an error
+    (the dashboard shows whatever a user's scenario supports).
     """
+
+    def optional(name: str, fn: Any) -> Any:
+        if strict:
+            return fn()
+        try:
+            return fn()
+        except DetenteError as exc:
+            notes.append(f"{name}: could not be computed ({exc}).")
+            return None
+
     sets = {k: dict(v) for k, v in (sets or {}).items()}
     notes: list[str] = []
     if forecasts is None:
@@ -663,8 +677,8 @@ def build_report(
         notes.append("Positions by round: no round-based model among the forecasts "
                      "(add -m expected_utility or -m spatial).")
 
-    quad = _quad(scenario, focus, quad_actor, sets, notes)
-    bargains = _bargains(forecasts, focus, bargain_round)
+    quad = optional("Quad map", lambda: _quad(scenario, focus, quad_actor, sets, notes))
+    bargains = optional("Bargain network", lambda: _bargains(forecasts, focus, bargain_round))
     if bargains is None and any(f.model == "spatial" for f in forecasts):
         notes.append("Bargain network: the spatial model recorded no bargains.")
 
@@ -707,7 +721,8 @@ def build_report(
             notes.append("Sensitivity: no fast model among the forecasts to screen (name one "
                          "with --sensitivity-model).")
         elif method == "oat":
-            sens.append(_oat(scenario, target, focus, sets, seed))
+            sens = optional("Sensitivity", lambda: [_oat(scenario, target, focus, sets,
+                                                         seed)]) or []
         else:
             try:
                 sens, what = _global_sensitivity(scenario, target, method, sets,
@@ -716,16 +731,18 @@ def build_report(
             except DetenteError as exc:
                 notes.append(f"Sensitivity: {method} could not run ({exc}); showing the "
                              "one-at-a-time screen instead.")
-                sens.append(_oat(scenario, target, focus, sets, seed))
+                sens = optional("Sensitivity", lambda: [_oat(scenario, target, focus, sets,
+                                                             seed)]) or []
         # the focus issue first: its tornado leads the section
         sens.sort(key=lambda r: r.issue != focus)
 
-    attrition = _attrition(scenario) if scenario.conflict is not None else None
-    if attrition is None:
+    attrition = (optional("Bargaining range over time", lambda: _attrition(scenario))
+                 if scenario.conflict is not None else None)
+    if scenario.conflict is None:
         notes.append("Bargaining range over time: the scenario has no 'conflict' block.")
     agreement = None
     if scenario.conflict is not None or scenario.ratification:
-        agreement = _agreement(scenario, focus, forecasts)
+        agreement = optional("Agreement set", lambda: _agreement(scenario, focus, forecasts))
     else:
         notes.append("Agreement set: the scenario names no principals to ratify a deal.")
 
@@ -735,9 +752,11 @@ def build_report(
 
         found = bundled_proposals_for(scenario)
         if found:
-            prop_eval = _proposal(scenario, load_proposal(found[0]))
+            prop_eval = optional("Proposal", lambda: _proposal(scenario,
+                                                               load_proposal(found[0])))
     elif proposal:
-        prop_eval = _proposal(scenario, proposal)  # type: ignore[arg-type]
+        prop_eval = optional("Proposal",
+                             lambda: _proposal(scenario, proposal))  # type: ignore[arg-type]
 
     bt = None
     if backtest is not None:

@@ -46,6 +46,7 @@ class FigureView:
     details: list[str] = field(default_factory=list)
     width: int | None = None
     height: int | None = None
+    lazy: bool = False  # load the image only as it scrolls into view (a route, not data:)
 
 
 def plain_url(url: str | None) -> str:

@@ -407,8 +407,9 @@ class JobManager:
             job._tracker = tracker  # type: ignore[attr-defined]
             executor = ExecutorHandle(tracker, shared.kind, shared.workers, shared.address)
         try:
+            # paths: round-based models also keep per-round quantiles (the fan chart)
             return montecarlo(scenario, models, n=req.draws, seed=req.seed, executor=executor,
-                              progress=progress)
+                              progress=progress, paths=True)
         finally:
             if shared is not None:
                 tracker.cancel_all()

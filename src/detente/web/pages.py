@@ -108,7 +108,7 @@ def result_page(request: Request, rid: Annotated[int, Path(ge=1, le=2**62)]) -> 
     payload = st.runs.payload(rid)
     report = st.runs.report(rid)
     figs = [FigureView(f.key, f.section, f.title, f.caption,
-                       f"/api/runs/{rid}/figures/{f.key}.png", list(f.details))
+                       f"/api/runs/{rid}/figures/{f.key}.png", list(f.details), lazy=True)
             for f in st.runs.figure_index(rid)]
     return render(request, "result.html", run=payload, report=report, figures=figs,
                   sections=report_sections(report, figs),

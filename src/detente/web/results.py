@@ -163,90 +163,21 @@ class RunViews:
 
     # -- report -----------------------------------------------------------------------
     def report(self, run_id: int) -> Any:
-        """The run as a :class:`~detente.report.model.Report` (forecasts, positions,
-        power, Monte Carlo, provenance) for the report's figures and templates."""
+        """The run as the stand-alone report sees it (:func:`detente.report.build.
+        report_from_run`: forecasts as stored, no model re-run; quad map, bargain network,
+        sensitivity, bargaining range, agreement set and proposal computed as in
+        ``detente report run:N``; the stored Monte Carlo summary and fans), so the dashboard
+        shows the same figures. Sections a scenario cannot support become notes."""
         with self._lock:
             hit = self._reports.get(run_id)
         if hit is not None:
             return hit
-        from detente.report import model as rm
+        from detente.report.build import report_from_run
 
-        p = self.payload(run_id)
         run = self.stored(run_id)
-        sc = run.scenario_json
-        issues = [rm.IssueInfo(id=i["id"], name=i["name"], scale_min=i["scale_min"],
-                               scale_max=i["scale_max"], units=i["units"],
-                               status_quo=i["status_quo"],
-                               anchors=[rm.AnchorInfo(**a) for a in i["anchors"]])
-                  for i in p["issues"]]
-        actor_cap = {a["id"]: float(a.get("capability") or 0.0) for a in sc["actors"]}
-        actors = [rm.ActorInfo(id=a["id"], name=a["name"], kind=a["kind"],
-                               capability=actor_cap[a["id"]], parent=a["parent"])
-                  for a in p["actors"]]
-        stances = []
-        for st in sc["stances"]:
-            cap = st.get("capability")
-            stances.append(rm.StanceInfo(
-                actor=st["actor"], issue=st["issue"], position=st["position"],
-                salience=st["salience"],
-                capability=float(cap if cap is not None else actor_cap.get(st["actor"], 0.0)),
-                red_line=st.get("red_line"),
-                acceptable=tuple(st["acceptable"]) if st.get("acceptable") else None))
-        info = rm.ScenarioInfo(id=p["scenario"]["id"], name=p["scenario"]["name"] or "",
-                               description=sc.get("description"), view=sc.get("view"),
-                               hash=p["scenario"]["hash"], issues=issues, actors=actors,
-                               stances=stances)
-        forecasts = []
-        round_based = None
-        for f in p["forecasts"]:
-            positions = {iss: grid for iss, grid in f["positions"].items()}
-            rb = any(len(g) > 1 for g in positions.values())
-            if rb and round_based is None:
-                round_based = f["model"]
-            forecasts.append(rm.ModelForecast(
-                model=f["model"], params=f["params"], seed=p["seed"],
-                outcome={k: (v if v is not None else math.nan) for k, v in f["outcome"].items()},
-                rounds=f["rounds"], converged=f["converged"], actor_ids=f["actor_ids"],
-                positions=positions, round_based=rb))
-        power = []
-        for iss in issues:
-            bars = [rm.PowerBar(actor=s.actor, position=s.position, capability=s.capability,
-                                salience=s.salience / 100.0,
-                                power=s.capability * s.salience / 100.0)
-                    for s in stances if s.issue == iss.id]
-            if bars:
-                power.append(rm.IssuePower(issue=iss.id, bars=bars))
-        mcs = []
-        mc = p.get("montecarlo")
-        if mc:
-            hists = mc.get("histograms", {})
-            for row in mc.get("summary", []):
-                if not row.get("n"):
-                    continue
-                h = hists.get(row["model"], {}).get(row["issue"], {})
-                mcs.append(rm.MonteCarloSummary(
-                    model=row["model"], issue=row["issue"], n=row["n"], mean=row["mean"],
-                    sd=row["sd"], point=row.get("point"),
-                    quantiles={f"{q / 100:g}": row[f"q{q:02d}"] for q in (5, 25, 50, 75, 95)
-                               if f"q{q:02d}" in row},
-                    bin_edges=h.get("edges", []), counts=h.get("counts", []),
-                    p_nonconverged=(1.0 - row["converged"]) if row.get("converged")
-                    is not None else None))
-        from detente import __version__
-
-        prov = rm.ReportProvenance(
-            scenario_id=info.id, scenario_hash=info.hash, version=p.get("version") or
-            __version__, created=p["created"], seeds=[p["seed"]],
-            runs=[rm.ModelRun(model=f["model"], params=f["params"], seed=p["seed"])
-                  for f in p["forecasts"]],
-            montecarlo=({k: mc[k] for k in ("n_draws", "seed", "executor", "workers",
-                                            "elapsed_s") if k in mc} if mc else {}),
-            command=None, run_id=p["id"])
-        report = rm.Report(title=f"Run {p['id']}: {info.name}", scenario=info,
-                           forecasts=forecasts, skipped=[(s["model"], s["reason"])
-                                                         for s in p["skipped"]],
-                           position_model=round_based, power=power, montecarlo=mcs,
-                           notes=list(mc.get("notes", [])) if mc else [], provenance=prov)
+        s = run.summary
+        report = report_from_run(run, montecarlo=0, executor="serial", strict=False,
+                                 title=f"Run {s.id}: {s.scenario_name or s.scenario_id}")
         return self._remember(self._reports, run_id, report)
 
     def figure_index(self, run_id: int) -> list[Any]:

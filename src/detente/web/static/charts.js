@@ -13,14 +13,6 @@
   const issues = {};
   run.issues.forEach(function (i) { issues[i.id] = i; });
 
-  // lazy report figures: load a PNG only when its <details> opens
-  document.querySelectorAll("details.fig-lazy").forEach(function (d) {
-    d.addEventListener("toggle", function () {
-      const img = d.querySelector("img[data-src]");
-      if (d.open && img && !img.src) img.src = img.dataset.src;
-    });
-  });
-
   function svg(tag, attrs, text) {
     const e = document.createElementNS(NS, tag);
     for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
