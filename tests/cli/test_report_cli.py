@@ -114,6 +114,8 @@ def test_report_errors_are_one_line(env: Path, capsys: pytest.CaptureFixture[str
     assert "no run 7" in capsys.readouterr().err
     assert main(["report", "mini.yaml", "--sensitivity", "fast", "--montecarlo", "0"]) == 2
     assert "choose morris, sobol, oat, none" in capsys.readouterr().err
+    assert main(["report", "mini.yaml", "--sensitivity-model", "nope", "--montecarlo", "0"]) == 2
+    assert "nope" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("method,word", [("morris", "mu*"), ("sobol", "ST"),

@@ -103,7 +103,7 @@ def register(app: typer.Typer) -> None:
             raise DetenteError(f"--sensitivity {sensitivity!r}: choose "
                                f"{', '.join(SENSITIVITY_METHODS)}")
         sets = parse_sets(set_)
-        check_models(list(mc_model or []))
+        check_models(list(mc_model or []) + ([sensitivity_model] if sensitivity_model else []))
         if model:
             check_models(model, sets)
         prop: object = True
