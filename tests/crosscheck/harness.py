@@ -48,12 +48,14 @@ def python313() -> Path | None:
 
 
 def run_decide(path: Path, *, rounds: int = 10, seed: int = 0, timeout: float = 1800,
-               python: Path | None = None) -> dict[str, Any]:
+               python: Path | None = None, p: float | None = None) -> dict[str, Any]:
+    """Run Decide's equal-gain model (with the random-rate split when ``p`` is given)."""
     py = python or decide_python()
     if py is None:
         raise RuntimeError("no Decide interpreter; run scripts/setup-decide-venv.sh")
+    extra = [] if p is None else ["--p", str(p)]
     out = subprocess.run([str(py), str(DRIVER), str(path), "--rounds", str(rounds),
-                          "--seed", str(seed)], capture_output=True, text=True,
+                          "--seed", str(seed), *extra], capture_output=True, text=True,
                          timeout=timeout, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"Decide driver failed on {path}:\n{out.stderr[-3000:]}")
@@ -77,50 +79,47 @@ class Comparison:
         return not self.problems
 
 
-def run_detente(path: Path, decide: dict[str, Any], *, rounds: int):
-    from detente.models.exchange import ExchangeModel, run_exchange
+def run_detente(path: Path, decide: dict[str, Any], *, rounds: int, p: float | None = None):
+    """Run the ``decide`` preset on ``path``, feeding it Decide's own random draws in order
+    (tie coins and the random-rate u, v, z). At each tie the two exchanges Decide had on top
+    must be the two detente has on top, or the replay stops with LookupError."""
+    from detente.models.exchange import ExchangeModel, run_exchange, stance_order
     from detente.scenario.arrays import scenario_arrays
     from detente.scenario.importers.decide import read_decide
 
     s = read_decide(path)
     meta = s.meta["decide"]
-    a_idx = {meta["actor_ids"][a.id]: k for k, a in enumerate(s.actors)}
-    i_idx = {meta["issue_ids"][i.id]: k for k, i in enumerate(s.issues)}
-    draws = iter([d for d in decide["draws"] if d[0] == "random"])
+    a_of = [meta["actor_ids"][a.id] for a in s.actors]
+    i_of = [meta["issue_ids"][i.id] for i in s.issues]
+    draws = iter(decide["draws"])
 
-    def find(R, key) -> int:
-        ai, si, aj, sj = a_idx[key[0]], i_idx[key[1]], a_idx[key[2]], i_idx[key[3]]
-        hit = np.flatnonzero((R.act[:, 0] == ai) & (R.sup[:, 0] == si) & (R.act[:, 1] == aj)
-                             & (R.sup[:, 1] == sj))
-        if hit.size != 1:
-            raise LookupError(f"Decide's tied exchange {key} is not a candidate in detente")
-        return int(hit[0])
-
-    def coin(R, best: int, second: int):
+    def draw(kind: str, what):
         entry = next(draws, None)
         if entry is None:
-            raise LookupError("detente found more ties than Decide flipped coins for")
-        u = entry[1]
-        if len(entry) > 2:  # replay the two exchanges Decide had on top, in its order
-            try:
-                return find(R, entry[2][0]), find(R, entry[2][1]), u
-            except LookupError:
-                pass
-        return best, second, u
+            raise LookupError(f"detente asked for a {kind} draw Decide never made")
+        want = "random" if kind == "coin" else "uniform"
+        if entry[0] != want:
+            raise LookupError(f"detente asked for a {kind} draw, Decide made a {entry[0]} draw")
+        if kind == "coin" and len(entry) > 2:
+            mine = [[a_of[k[0]], i_of[k[1]], a_of[k[2]], i_of[k[3]]] for k in what]
+            if mine != entry[2]:
+                raise LookupError(f"tie between {mine}, Decide's was between {entry[2]}")
+        return entry[1]
 
-    m = ExchangeModel(preset="decide", stop={"max_rounds": rounds, "tol": 0.0, "patience": 1,
-                                             "detect_cycles": False})
-    res = run_exchange(scenario_arrays(s), m.params, coin=coin)
+    m = ExchangeModel(preset="decide", random_rate=p or 0.0,
+                      stop={"max_rounds": rounds, "tol": 0.0, "patience": 1,
+                            "detect_cycles": False})
+    res = run_exchange(scenario_arrays(s), m.params, draw=draw, sum_order=stance_order(s))
     return s, res
 
 
 def compare(path: Path, decide: dict[str, Any], *, rounds: int, tol: float = 1e-6,
-            ) -> Comparison:
+            p: float | None = None) -> Comparison:
     """Compare every round's expected and voting outcome (normalised 0-100, as Decide
     reports them) and the realised exchanges, in order."""
     cmp = Comparison()
     try:
-        s, res = run_detente(path, decide, rounds=rounds)
+        s, res = run_detente(path, decide, rounds=rounds, p=p)
     except LookupError as exc:
         cmp.problems.append(f"replay failed: {exc}")
         return cmp

@@ -59,8 +59,12 @@ class _Round:
     supplies issue q and demands p; side 1 = Decide's ``j``, which supplies p, demands q)."""
 
     def __init__(self, pos: np.ndarray, sal: np.ndarray, cap: np.ndarray, present: np.ndarray,
-                 *, decide_updates: bool, compiled: bool = True) -> None:
-        self.compiled = compiled
+                 *, decide_updates: bool, compiled: bool = True, random_rate: float = 0.0,
+                 rng: np.random.Generator | None = None) -> None:
+        # the random-rate split draws per computation: NumPy path only (see _random_split)
+        self.random_rate = float(random_rate)
+        self.rng = rng if rng is not None else np.random.default_rng(0)
+        self.compiled = compiled and self.random_rate == 0
         self.P0 = np.ascontiguousarray(np.where(present, pos, 0.0))
         self.S = sal
         self.C = cap
@@ -90,30 +94,12 @@ class _Round:
         P, S, C = self.P0, self.S, self.C
         ok = self.present & (S > 0) & (C > 0)
         left = P <= self.O[None, :] + 1e-9
-        ii, jj, pp, qq = [], [], [], []
-        ar = np.arange(n)
-        for p in range(m - 1):
-            for q in range(p + 1, m):
-                e = ok[:, p] & ok[:, q]
-                lp, lq = left[:, p], left[:, q]
-                A = ar[e & ~lp & ~lq]
-                D = ar[e & lp & lq]
-                B = ar[e & lp & ~lq]
-                Cg = ar[e & ~lp & lq]
-                for g1, g2 in ((A, D), (B, Cg)):
-                    if g1.size and g2.size:
-                        a, b = np.meshgrid(g1, g2, indexing="ij")
-                        ii.append(a.ravel())
-                        jj.append(b.ravel())
-                        pp.append(np.full(a.size, p))
-                        qq.append(np.full(a.size, q))
-        if ii:
-            i = np.concatenate(ii)
-            j = np.concatenate(jj)
-            p = np.concatenate(pp)
-            q = np.concatenate(qq)
+        from detente.models import _exchange_numba as nb
+
+        if nb.AVAILABLE and self.compiled:
+            i, j, p, q = nb.candidates(np.ascontiguousarray(ok), np.ascontiguousarray(left))
         else:
-            i = j = p = q = np.zeros(0, dtype=int)
+            i, j, p, q = _candidates(ok, left)
         self.E = E = i.size
         # who supplies what: the actor with the lower s_p / s_q supplies p (side 1)
         lhs = S[i, p] * S[j, q]
@@ -211,6 +197,10 @@ class _Round:
             ok2 = (self._move_valid(sub, 0, self.mv[sub, 0])
                    & self._move_valid(sub, 1, self.mv[sub, 1]))
             self.valid[sub] = ok2
+            if self.random_rate > 0:
+                sub = sub[ok2]
+                if sub.size:
+                    self._random_split(sub)
 
     def _check_overshoot(self, ids: np.ndarray, X: int) -> None:
         """If side X's move carries the outcome on its supply issue past the partner's own
@@ -249,6 +239,72 @@ class _Round:
         self.y[ids, X] = xsX + mX
         self.y[ids, Y] = self.xs[ids, Y] + mY
         self.gain[ids] = np.abs(rY * self.ss[ids, Y] - rX * self.sd[ids, Y])
+
+    def _max_move(self, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Largest move of side k on its supply issue and the outcome shift it gives: all the
+        way to the partner's position, but not carrying the outcome (as the partner sees it,
+        with the moves it has recorded) across the partner's own position (the rule of
+        ``_check_overshoot``: an outcome already on or past that position is not limited)."""
+        a = self.act[ids, k]
+        b = self.act[ids, 1 - k]
+        d = self.sup[ids, k]
+        wa = self.ws[ids, k]
+        Wd = self.W[d]
+        xs = self.xs[ids, k]
+        target = self.xd[ids, 1 - k]
+        full = np.abs(target - xs)
+        cur = np.where(self.Uhas[b, d, a], self.Uval[b, d, a], self.P0[a, d])
+        o0 = (self.Num[d] + self.Uadj[b, d] + (xs - cur) * wa) / Wd
+        room = (target - o0) * np.where(target >= xs, 1.0, -1.0)  # outcome shift left
+        lim = np.where(room > 0, room * Wd / wa, np.inf)
+        move = np.minimum(full, lim)
+        return move, move * wa / Wd
+
+    def _random_split(self, ids: np.ndarray) -> None:
+        """The random-rate variant (models.md §4.2 step 9): the joint gain of each exchange is
+        split at random instead of equally. Per exchange u, v, z ~ U(0, 1): u < 0.5 picks side
+        0 (Decide's i), else side 1, as the side X whose gain is drawn; v < 0.5 lets X win,
+        its gain rising from the equal gain eu to ``eu + p z (eu_max - eu)``, where eu_max is
+        X's gain when the partner Y gains nothing; otherwise X loses, its gain falling to
+        ``eu (1 - p z)``. The moves then follow the Pareto frontier: X gives the largest shift
+        it can and Y the shift that gives X exactly its drawn gain, unless that exceeds what
+        Y can give, in which case Y gives its largest shift and X's shift follows. Decide's
+        arithmetic slips in this computation are not reproduced (docs/models/exchange.md).
+        The realisation order stays that of the equal gains, as in Decide."""
+        p = self.random_rate
+        uvz = self.rng.random((ids.size, 3))
+        u, v, z = uvz[:, 0], uvz[:, 1], uvz[:, 2]
+        X = (u >= 0.5).astype(np.int64)
+        Y = 1 - X
+        rows = np.arange(ids.size)
+        m0, d0 = self._max_move(ids, 0)
+        m1, d1 = self._max_move(ids, 1)
+        M = np.stack([m0, m1], axis=1)
+        D = np.stack([d0, d1], axis=1)
+        ss = self.ss[ids]
+        sd = self.sd[ids]
+        DX, DY = D[rows, X], D[rows, Y]
+        ssX, ssY, sdX, sdY = ss[rows, X], ss[rows, Y], sd[rows, X], sd[rows, Y]
+        eu = self.gain[ids]
+        # X's best point with Y at zero gain: Y's shift dY = dX sdY / ssY
+        dx_top = np.minimum(DX, DY * ssY / sdY)
+        eu_max = np.maximum(dx_top * (sdX * sdY / ssY - ssX), eu)
+        T = np.where(v < 0.5, eu + p * z * (eu_max - eu), eu * (1.0 - p * z))
+        dY = (T + DX * ssX) / sdX
+        cap = dY > DY
+        dX = np.where(cap, np.maximum((DY * sdX - T) / ssX, 0.0), DX)
+        dY = np.where(cap, DY, dY)
+        # moves; the side that gives all it can moves exactly its largest move
+        Wk = self.W[self.sup[ids]]
+        mv = np.empty((ids.size, 2))
+        mv[rows, X] = np.where(cap, dX * Wk[rows, X] / self.ws[ids][rows, X], M[rows, X])
+        mv[rows, Y] = np.where(cap, M[rows, Y], dY * Wk[rows, Y] / self.ws[ids][rows, Y])
+        for k in (0, 1):
+            m = np.where(self.xs[ids, k] > self.xd[ids, 1 - k], -mv[:, k], mv[:, k])
+            self.mv[ids, k] = m
+            self.y[ids, k] = self.xs[ids, k] + m
+        self.valid[ids] = (self._move_valid(ids, 0, self.mv[ids, 0])
+                           & self._move_valid(ids, 1, self.mv[ids, 1]))
 
     # -- realisation --------------------------------------------------------------------
     def affected(self, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -315,7 +371,40 @@ class _Round:
         }
 
 
+def _candidates(ok: np.ndarray, left: np.ndarray,
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Candidate exchanges (i, j, p, q) in creation order: issue pairs p < q, then group A
+    (right of both outcomes) x D (left of both), then B (left on p only) x C (left on q)."""
+    n, m = ok.shape
+    ii, jj, pp, qq = [], [], [], []
+    ar = np.arange(n)
+    for p in range(m - 1):
+        for q in range(p + 1, m):
+            e = ok[:, p] & ok[:, q]
+            lp, lq = left[:, p], left[:, q]
+            A = ar[e & ~lp & ~lq]
+            D = ar[e & lp & lq]
+            B = ar[e & lp & ~lq]
+            Cg = ar[e & ~lp & lq]
+            for g1, g2 in ((A, D), (B, Cg)):
+                if g1.size and g2.size:
+                    a, b = np.meshgrid(g1, g2, indexing="ij")
+                    ii.append(a.ravel())
+                    jj.append(b.ravel())
+                    pp.append(np.full(a.size, p))
+                    qq.append(np.full(a.size, q))
+    if not ii:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, z, z
+    return (np.concatenate(ii), np.concatenate(jj), np.concatenate(pp), np.concatenate(qq))
+
+
 def _csr(keys: np.ndarray, vals: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    # small integer keys: a stable sort on int16/int32 is a radix sort (linear time)
+    if size < 2**15:
+        keys = keys.astype(np.int16)
+    elif size < 2**31:
+        keys = keys.astype(np.int32)
     order = np.argsort(keys, kind="stable")
     ks = keys[order]
     vs = np.ascontiguousarray(vals[order], dtype=np.int64)
@@ -327,30 +416,22 @@ def _union(parts: tuple[np.ndarray, ...]) -> np.ndarray:
     return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=int)
 
 
-TieBreak = Callable[["_Round", int, int], tuple[int, int, float]]
-
-
 def run_round(pos: np.ndarray, sal: np.ndarray, cap: np.ndarray, present: np.ndarray, *,
-              scheduler: str, coin: TieBreak | None,
               choose: Callable[[int], np.ndarray] | None, salience_weight: float,
-              fixed_weight: float, decide_updates: bool) -> RoundResult:
-    """One round on normalised positions. ``coin(round, best, second)`` settles a tie in the
-    decide scheduler: it returns the two tied exchanges in list order and the uniform draw
-    (the model passes ``(best, second, rng.random())``; the cross-check replays Decide's own
-    decisions). ``choose(n)`` returns n uniform draws for the queue scheduler's ties (tie t
-    picks ``int(u_t * k)`` of its k tied exchanges in creation order)."""
-    R = _Round(pos, sal, cap, present, decide_updates=decide_updates, compiled=USE_NUMBA)
+              fixed_weight: float, decide_updates: bool, random_rate: float = 0.0,
+              rng: np.random.Generator | None = None) -> RoundResult:
+    """One round on normalised positions (the ``queue`` scheduler; the ``decide`` preset runs
+    ``_exchange_decide``). ``choose(n)`` returns n uniform draws for the ties (tie t picks
+    ``int(u_t * k)`` of its k tied exchanges in creation order); ``rng`` draws u, v, z of the
+    random-rate variant when ``random_rate > 0``."""
+    R = _Round(pos, sal, cap, present, decide_updates=decide_updates, compiled=USE_NUMBA,
+               random_rate=random_rate, rng=rng)
     R.build()
     order: list[int] = []
     ties = 0
     if R.E:
-        if scheduler == "decide":
-            order, ties = _schedule_decide(R, coin)
-        else:
-            us = choose(R.E + 1) if choose is not None else np.zeros(R.E + 1)
-            order, ties = _schedule_queue(R, us)
-    # Decide keeps the realised exchange objects and reads their voting positions at the end
-    # of the round (a duplicate entry can still change them, see _schedule_decide)
+        us = choose(R.E + 1) if choose is not None else np.zeros(R.E + 1)
+        order, ties = _schedule_queue(R, us)
     realized = []
     for r, x0, x1 in order:
         rec = R.realized_record(r)
@@ -377,7 +458,7 @@ def _schedule_queue(R: _Round, us: np.ndarray, *, compiled: bool | None = None,
     from detente.models import _exchange_numba as nb
 
     if compiled is None:
-        compiled = nb.AVAILABLE and USE_NUMBA
+        compiled = nb.AVAILABLE and R.compiled
     if compiled:
         out = np.zeros((R.E, 3))
         count, ties = nb.queue_loop(
@@ -437,69 +518,4 @@ def _schedule_queue(R: _Round, us: np.ndarray, *, compiled: bool | None = None,
         version[still] += 1
         for e in still:
             heapq.heappush(heap, (-float(R.gain[e]), int(e), int(version[e])))
-    return realized, ties
-
-
-def _schedule_decide(R: _Round, coin: TieBreak | None) -> tuple[list, int]:
-    """Decide's list: stable sort by gain (highest first) before each pick; when the two best
-    tie, ``coin() >= 0.5`` realises the second and moves the first to the end, otherwise the
-    first is realised and the second is *appended again* (a duplicate entry, Decide's
-    defect). Invalid candidates stay in the list until the first realisation."""
-    L: list[int] = list(range(R.E))
-    realized: list[tuple[int, float, float]] = []
-    ties = 0
-    G = np.round(R.gain, 9).tolist()
-    first = True
-    while L:
-        L.sort(key=lambda e: -G[e])
-        r = L.pop(0)
-        if L:
-            nx = L[0]
-            if G[r] == G[nx]:
-                ties += 1
-                first, second, u = coin(R, r, nx) if coin is not None else (r, nx, 0.0)
-                if (first, second) != (r, nx) and first != second and {first, second} <= (
-                        set(L) | {r}) and G[first] == G[r] and G[second] == G[r]:
-                    L.insert(0, r)  # the list order Decide saw
-                    L.remove(first)
-                    L.remove(second)
-                    r, nx = first, second
-                    L.insert(0, second)
-                if u >= 0.5:
-                    L.append(r)
-                    r = L.pop(0)
-                else:
-                    L.append(nx)
-        if not R.valid[r]:
-            continue
-        realized.append((r, float(R.xs[r, 0]), float(R.xs[r, 1])))
-        R.apply_outcome_update(r)
-        yr = R.y[r].copy()
-        touched = _union(R.affected(r))
-        tset = set(touched.tolist())
-        # Decide walks its list once; an exchange listed twice is recomputed twice, and a
-        # duplicate of the realised exchange is recomputed against itself.
-        seen_once: list[int] = []
-        repeat: list[int] = []
-        counted: set[int] = set()
-        for e in L:
-            if e in tset and R.valid[e]:
-                if e in counted:
-                    repeat.append(e)
-                else:
-                    counted.add(e)
-                    seen_once.append(e)
-        if first:
-            first = False
-        batch = np.array([e for e in seen_once if e != r], dtype=int)
-        R.recalc(r, batch, yr)
-        for e in seen_once + repeat:
-            if e == r:
-                R.recalc(r, np.array([r]), yr)
-        for e in repeat:
-            if e != r and R.valid[e]:
-                R.recalc(r, np.array([e]), yr)
-        for e in touched:
-            G[e] = round(float(R.gain[e]), 9)
-        L = [e for e in L if R.valid[e]]
     return realized, ties

@@ -286,3 +286,41 @@ def calc_all(act, sup, xs, xd, ss, sd, ws, mv, y, gain, valid, fsum, fmin, fmax,
     for e in range(act.shape[0]):
         _calc_one(e, act, sup, xs, xd, ss, sd, ws, mv, y, gain, valid, fsum, fmin, fmax,
                   P0, W, Num, Uval, Uhas, Uadj)
+
+
+@_njit
+def candidates(ok, left):
+    """Candidate exchanges (i, j, p, q) in creation order (see the engine's ``_candidates``:
+    issue pairs p < q, then group A x D, then B x C, each in actor order)."""
+    n, m = ok.shape
+    total = 0
+    for p in range(m - 1):
+        for q in range(p + 1, m):
+            cnt = np.zeros(4, np.int64)
+            for a in range(n):
+                if ok[a, p] and ok[a, q]:
+                    cnt[int(left[a, p]) + 2 * int(left[a, q])] += 1
+            total += cnt[0] * cnt[3] + cnt[1] * cnt[2]
+    ii = np.empty(total, np.int64)
+    jj = np.empty(total, np.int64)
+    pp = np.empty(total, np.int64)
+    qq = np.empty(total, np.int64)
+    g = np.empty((4, n), np.int64)
+    k = 0
+    for p in range(m - 1):
+        for q in range(p + 1, m):
+            cnt = np.zeros(4, np.int64)
+            for a in range(n):
+                if ok[a, p] and ok[a, q]:
+                    c = int(left[a, p]) + 2 * int(left[a, q])
+                    g[c, cnt[c]] = a
+                    cnt[c] += 1
+            for g1, g2 in ((0, 3), (1, 2)):
+                for x in range(cnt[g1]):
+                    for y in range(cnt[g2]):
+                        ii[k] = g[g1, x]
+                        jj[k] = g[g2, y]
+                        pp[k] = p
+                        qq[k] = q
+                        k += 1
+    return ii, jj, pp, qq

@@ -22,6 +22,7 @@ Usage::
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -30,6 +31,7 @@ from pydantic import Field, model_validator
 from detente.errors import ModelError
 from detente.models._exchange_engine import RoundResult, run_round
 from detente.models.base import (
+    Forecast,
     ForecastModel,
     ModelParams,
     ModelTags,
@@ -37,9 +39,15 @@ from detente.models.base import (
     StopRule,
     iterate,
 )
+from detente.random import SeedLike
 from detente.scenario.arrays import ScenarioArrays
+from detente.scenario.schema import Scenario
 
-__all__ = ["ExchangeModel", "ExchangeParams", "run_exchange"]
+__all__ = ["ExchangeModel", "ExchangeParams", "run_exchange", "stance_order"]
+
+
+_SUM_ORDER: ContextVar[list[list[int]] | None] = ContextVar("exchange_sum_order",
+                                                           default=None)
 
 
 def _default_stop() -> StopRule:
@@ -62,6 +70,12 @@ class ExchangeParams(ModelParams):
     update_rule: how a demander's adjusted outcome records a partner's repeated moves:
         ``"latest"`` uses the partner's latest voting position; ``"decide"`` keeps Decide's
         rule, which can keep an older, smaller move (a defect).
+    random_rate: the random-rate variant's p (models.md §4.2 step 9). 0 (default) is the
+        equal-gain split; with p > 0 every computed exchange draws u, v, z from the
+        forecast's ``rng``: u picks the side whose gain is drawn, v whether it wins (its gain
+        rises to ``eu + p z (eu_max - eu)``) or loses (falls to ``eu (1 - p z)``), and the
+        moves follow from that gain. Repetitions (Monte Carlo seeds) give an outcome
+        distribution. The realisation order stays that of the equal gains, as in Decide.
     """
 
     stop: StopRule = Field(default_factory=_default_stop)
@@ -69,6 +83,7 @@ class ExchangeParams(ModelParams):
     fixed_weight: float = Field(default=0.1, ge=0, le=1)
     scheduler: Literal["queue", "decide"] = "queue"
     update_rule: Literal["latest", "decide"] = "latest"
+    random_rate: float = Field(default=0.0, ge=0, le=1)
 
     @model_validator(mode="after")
     def _weights(self) -> ExchangeParams:
@@ -95,20 +110,40 @@ class ExchangeModel(ForecastModel):
         },
     }
 
+    def forecast(self, scenario: Scenario, *, rng: SeedLike = None) -> Forecast:
+        # the decide preset sums in the order of the stances (Decide's file order); arrays
+        # do not carry it, so hand it to _run through a context variable
+        token = _SUM_ORDER.set(stance_order(scenario))
+        try:
+            return super().forecast(scenario, rng=rng)
+        finally:
+            _SUM_ORDER.reset(token)
+
     def _run(self, arrays: ScenarioArrays, rng: np.random.Generator) -> RunResult:
         p: ExchangeParams = self.params  # type: ignore[assignment]
         if p.scheduler == "decide":
-            def coin(_round: Any, best: int, second: int) -> tuple[int, int, float]:
-                return best, second, float(rng.random())
+            def draw(_kind: str, _what: Any) -> float:
+                return float(rng.random())
 
-            choose = None
-        else:
-            coin = None  # type: ignore[assignment]
+            return run_exchange(arrays, p, draw=draw, sum_order=_SUM_ORDER.get())
 
-            def choose(k: int) -> np.ndarray:
-                return rng.random(k)
+        def choose(k: int) -> np.ndarray:
+            return rng.random(k)
 
-        return run_exchange(arrays, p, coin=coin, choose=choose)
+        # u, v, z come from a child stream so that the tie draws are those of p = 0
+        split = rng.spawn(1)[0] if p.random_rate > 0 else None
+        return run_exchange(arrays, p, choose=choose, rng=split)
+
+
+def stance_order(scenario: Scenario) -> list[list[int]]:
+    """Per issue, the actor indices in the order of the scenario's stances."""
+    a_idx = {a.id: k for k, a in enumerate(scenario.actors)}
+    i_idx = {i.id: k for k, i in enumerate(scenario.issues)}
+    out: list[list[int]] = [[] for _ in scenario.issues]
+    for st in scenario.stances:
+        if st.actor in a_idx and st.issue in i_idx:
+            out[i_idx[st.issue]].append(a_idx[st.actor])
+    return out
 
 
 def _normalise(arrays: ScenarioArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -119,10 +154,19 @@ def _normalise(arrays: ScenarioArrays) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 
 def run_exchange(arrays: ScenarioArrays, params: ExchangeParams, *,
-                 coin: Callable[[Any, int, int], tuple[int, int, float]] | None = None,
-                 choose: Callable[[int], np.ndarray] | None = None) -> RunResult:
-    """Run the model on ``arrays``. ``coin``/``choose`` supply the tie-breaking draws
-    (see :class:`ExchangeParams.scheduler`); the cross-check passes Decide's own draws."""
+                 draw: Callable[[str, Any], float] | None = None,
+                 sum_order: list[list[int]] | None = None,
+                 choose: Callable[[int], np.ndarray] | None = None,
+                 rng: np.random.Generator | None = None) -> RunResult:
+    """Run the model on ``arrays``.
+
+    ``scheduler="decide"``: ``draw(kind, what)`` returns each uniform draw Decide would make,
+    in Decide's order (``kind`` is ``"coin"`` for a tie between the two best exchanges,
+    ``what`` then names them as (i, i's supply issue, j, j's supply issue) pairs; ``"uniform"``
+    for the random-rate draws u, v, z); the cross-check replays Decide's own draws.
+    ``scheduler="queue"``: ``choose(k)`` returns k uniform draws for the ties, ``rng`` draws
+    u, v, z of the random-rate variant. ``sum_order`` (decide scheduler only): per issue, the
+    actor indices in the order Decide sums over them (its file's ``#D`` rows)."""
     present = np.asarray(arrays.present, dtype=bool)
     for k, iss in enumerate(arrays.issue_ids):
         if not present[:, k].any():
@@ -130,15 +174,30 @@ def run_exchange(arrays: ScenarioArrays, params: ExchangeParams, *,
     P, lo, width = _normalise(arrays)
     sal = np.where(present, arrays.salience, 0.0)
     cap = np.where(present, arrays.capability, 0.0)
-    results: list[RoundResult] = []
+    if params.scheduler == "decide":
+        from detente.models._exchange_decide import run_decide_rounds
 
-    def step(x: np.ndarray, t: int) -> tuple[np.ndarray, RoundResult]:
-        res = run_round(x, sal, cap, present, scheduler=params.scheduler, coin=coin,
-                        choose=choose, salience_weight=params.salience_weight,
-                        fixed_weight=params.fixed_weight,
-                        decide_updates=params.update_rule == "decide")
-        results.append(res)
-        return res.next_start, res
+        dstep = run_decide_rounds(
+            arrays.position, arrays.salience, arrays.capability, present, arrays.scale_min,
+            arrays.scale_max, p=params.random_rate, sum_order=sum_order,
+            draw=draw if draw is not None else (lambda _k, _w: 0.0),
+            salience_weight=params.salience_weight, fixed_weight=params.fixed_weight,
+            update_rule=params.update_rule)
+
+        def step(x: np.ndarray, t: int) -> tuple[np.ndarray, RoundResult]:
+            res = dstep(x, t)
+            return res.next_start, res
+    else:
+        if params.random_rate > 0 and rng is None:
+            rng = np.random.default_rng(0)
+
+        def step(x: np.ndarray, t: int) -> tuple[np.ndarray, RoundResult]:
+            res = run_round(x, sal, cap, present, choose=choose,
+                            salience_weight=params.salience_weight,
+                            fixed_weight=params.fixed_weight,
+                            decide_updates=params.update_rule == "decide",
+                            random_rate=params.random_rate, rng=rng)
+            return res.next_start, res
 
     it = iterate(P, step, width=100.0, rule=params.stop)
     infos: list[RoundResult] = it.infos
@@ -154,9 +213,8 @@ def run_exchange(arrays: ScenarioArrays, params: ExchangeParams, *,
     if infos:
         outcome = denorm(infos[-1].outcome)
     else:  # max_rounds == 0 cannot happen (StopRule), kept for safety
-        outcome = denorm(run_round(P, sal, cap, present, scheduler="queue", coin=None,
-                                   choose=None, salience_weight=0, fixed_weight=0,
-                                   decide_updates=False).expected)
+        outcome = denorm(run_round(P, sal, cap, present, choose=None, salience_weight=0,
+                                   fixed_weight=0, decide_updates=False).expected)
     outcome = np.clip(outcome, arrays.scale_min, arrays.scale_max)
     details = _details(arrays, infos, denorm, it.cycle)
     return RunResult(
