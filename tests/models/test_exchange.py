@@ -158,3 +158,28 @@ def test_compiled_and_numpy_queues_agree(monkeypatch) -> None:
     b = ExchangeModel().forecast(s, rng=2)
     assert np.array_equal(a.positions, b.positions, equal_nan=True)
     assert a.details["rounds"] == b.details["rounds"]
+
+
+def test_random_rate_split_is_seeded_and_spreads_outcomes() -> None:
+    s = worked_example()
+    m = ExchangeModel(random_rate=0.8)
+    a, b = m.forecast(s, rng=4), m.forecast(s, rng=4)
+    assert np.array_equal(a.positions, b.positions)
+    outs = np.array([m.forecast(s, rng=k).outcome for k in range(15)])
+    assert outs.std(axis=0).max() > 0.1  # repetitions give an outcome distribution
+    # p -> 0 is the equal-gain split (the u, v, z draws use their own stream)
+    eq = ExchangeModel().forecast(s, rng=4)
+    tiny = ExchangeModel(random_rate=1e-12).forecast(s, rng=4)
+    assert np.allclose(eq.positions, tiny.positions, atol=1e-8)
+    # every realised move stays between the mover's start and the partner's position
+    for r in a.details["rounds"]:
+        for e in r["exchanges"]:
+            assert e["gain"] > 0
+            for mv in e["moves"]:
+                assert 0 - 1e-9 <= mv["to"] <= 100 + 1e-9
+
+
+def test_decide_preset_random_rate_runs() -> None:
+    f = ExchangeModel(preset="decide", random_rate=0.5).forecast(worked_example(), rng=2)
+    g = ExchangeModel(preset="decide", random_rate=0.5).forecast(worked_example(), rng=2)
+    assert f.n_rounds == 10 and np.array_equal(f.positions, g.positions)

@@ -119,7 +119,7 @@ class _State:
         for d in range(self.m):
             den: Decimal | int = 0
             num: Decimal | int = 0
-            for a, x in self.pos[d].items():
+            for a in self.pos[d]:
                 den += self.sal[d][a] * self.cap[d][a]
             for a, x in self.pos[d].items():
                 num += x * self.sal[d][a] * self.cap[d][a]
@@ -450,7 +450,8 @@ def _round(st: _State, n_actors: int, order: list[int]) -> tuple[list[_Exchange]
 
 def run_decide_rounds(pos: np.ndarray, sal: np.ndarray, cap: np.ndarray, present: np.ndarray,
                       scale_min: np.ndarray, scale_max: np.ndarray, *, p: float | None,
-                      sum_order: list[list[int]] | None = None, draw: Draw, salience_weight: float, fixed_weight: float,
+                      sum_order: list[list[int]] | None = None, draw: Draw,
+                      salience_weight: float, fixed_weight: float,
                       update_rule: str) -> Callable[[np.ndarray, int], RoundResult]:
     """A ``step(x, t)`` function for ``iterate`` that runs Decide's rounds on a Decimal state
     built from the raw scenario values (``pos`` on the issues' own scales). ``x`` is not

@@ -15,7 +15,12 @@ import numpy as np
 try:  # pragma: no cover - exercised when numba is installed
     import numba
 
-    _njit = numba.njit(cache=True)
+    # error_model="numpy": a float division by zero gives inf/nan instead of a checked raise
+    # (no divisor here can be zero: actors without salience or capability do not trade)
+    _njit = numba.njit(cache=True, error_model="numpy")
+    # per-exchange helpers are inlined into the loops: a call that passes some twenty arrays
+    # costs more than the arithmetic it does
+    _njit_inline = numba.njit(cache=True, inline="always", error_model="numpy")
     AVAILABLE = True
 except Exception:  # pragma: no cover
     AVAILABLE = False
@@ -23,12 +28,14 @@ except Exception:  # pragma: no cover
     def _njit(f):
         return f
 
+    _njit_inline = _njit
+
 EPS_MOVE = 1e-10
 EPS_EDGE = 1e-9
 TIE_TOL = 1e-9
 
 
-@_njit
+@_njit_inline
 def _valid_move(xs, fsum, fmin, fmax, move):
     am = abs(move)
     if not (am <= 100.0 and am > EPS_MOVE):
@@ -43,7 +50,7 @@ def _valid_move(xs, fsum, fmin, fmax, move):
     return (lo < 0 and hi < 0) or (lo > 0 and hi > 0)
 
 
-@_njit
+@_njit_inline
 def _overshoot(e, X, act, sup, xs, xd, ss, sd, ws, mv, y, gain, P0, W, Num, Uval, Uhas, Uadj):
     Y = 1 - X
     a = act[e, X]
@@ -79,7 +86,7 @@ def _overshoot(e, X, act, sup, xs, xd, ss, sd, ws, mv, y, gain, P0, W, Num, Uval
     gain[e] = abs(rY * ss[e, Y] - rX * sd[e, Y])
 
 
-@_njit
+@_njit_inline
 def _calc_one(e, act, sup, xs, xd, ss, sd, ws, mv, y, gain, valid, fsum, fmin, fmax,
               P0, W, Num, Uval, Uhas, Uadj):
     xs0 = xs[e, 0]

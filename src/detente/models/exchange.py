@@ -64,9 +64,9 @@ class ExchangeParams(ModelParams):
         before the next round: ``x' = x + (salience_weight (1 - s) + fixed_weight)(y - x)``
         (Decide: 0.4 and 0.1).
     scheduler: ``"queue"`` realises the best exchange from a priority queue and breaks exact
-        ties uniformly at random with the forecast's ``rng``; ``"decide"`` emulates Decide's
-        sorted list, including its coin flip between the two best and the duplicate entry
-        that flip leaves behind (a defect).
+        ties uniformly at random with the forecast's ``rng``; ``"decide"`` reproduces Decide
+        exactly (``_exchange_decide``: its list, coin flip and duplicate entries, per-exchange
+        state and 28-digit Decimal arithmetic; as slow as Decide).
     update_rule: how a demander's adjusted outcome records a partner's repeated moves:
         ``"latest"`` uses the partner's latest voting position; ``"decide"`` keeps Decide's
         rule, which can keep an older, smaller move (a defect).
@@ -232,8 +232,11 @@ def _details(arrays: ScenarioArrays, infos: list[RoundResult],
     A, I = arrays.actor_ids, arrays.issue_ids  # noqa: E741
     lo, width = arrays.scale_min, arrays.width
 
+    lo_l = [float(v) for v in lo]
+    w_l = [float(v) for v in width]
+
     def dn(v: float, k: int) -> float:
-        return float(lo[k] + v * width[k] / 100.0)
+        return lo_l[k] + v * w_l[k] / 100.0
 
     rounds: list[dict[str, Any]] = []
     all_moves: list[list[dict[str, Any]]] = []
