@@ -24,3 +24,11 @@ def test_core_import_is_light() -> None:
             " if m in sys.modules]; print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"heavy modules imported at start-up: {out.stdout}"
+
+
+def test_ruff_is_clean() -> None:
+    """The lint rules configured in pyproject.toml hold on the package, tests and scripts."""
+    exe = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
+    proc = subprocess.run([exe, "check", "src", "tests", "benchmarks", "scripts"], cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
