@@ -300,3 +300,17 @@ def test_accommodation_from_xml_meta(tmp_path) -> None:
         assert not np.allclose(ideal, fc.positions[1, alice])
     ident = SpatialModel(StateTransMode="Deterministic", accommodation="identity")
     assert ident.effective_params(sc).accommodation == "identity"
+
+
+def test_positions_only_record_keeps_the_run_and_drops_the_bargain_log() -> None:
+    """record='positions' (KTAB with logging off) gives the same run without per-turn logs."""
+    from detente.scenario.load import load_scenario
+
+    s = load_scenario("ukraine-2025")
+    full = SpatialModel().forecast(s)
+    lean = SpatialModel(record="positions").forecast(s)
+    assert np.array_equal(full.positions, lean.positions, equal_nan=True)
+    assert np.array_equal(full.outcome, lean.outcome)
+    assert full.details["outcomes"]["path"] == lean.details["outcomes"]["path"]
+    assert full.details["rounds"] and lean.details["rounds"] == []
+    assert any("moved" in line for line in explain_lines(lean, "ua"))

@@ -81,6 +81,11 @@ class SpatialParams(ModelParams):
         default="rescale", description="an actor whose saliences sum to more than 100: "
         "'rescale' them to sum to 100, or 'error'")
     outcome: Literal["expected", "most_probable"] = "expected"
+    record: Literal["full", "positions"] = Field(
+        default="full", description="'full' keeps every turn's bargains, risk attitudes, "
+        "probabilities and the reason each actor moved (what `detente explain` and the report "
+        "read); 'positions' keeps positions and the forecast path only, like KTAB with "
+        "logging off: faster for Monte Carlo and benchmarks")
     perspective_probs: bool = Field(
         default=False, description="also record every estimator's PCE probabilities (KTAB's "
         "PosProb table; O(N^4) per turn, used by the SQLite export)")
@@ -164,7 +169,7 @@ class SpatialModel(ForecastModel):
             min_turns=p.min_turns, max_turns=p.max_turns, min_delta_ratio=p.min_delta_ratio,
             min_sig_delta=p.min_sig_delta, pos_tol=p.pos_tol, min_sig_edu=p.min_sig_edu,
             detect_cycles=p.detect_cycles, quirks=p.ktab_quirks,
-            perspective_probs=p.perspective_probs)
+            perspective_probs=p.perspective_probs, records=p.record == "full")
 
     def _accommodation(self, arrays: ScenarioArrays) -> np.ndarray | None:
         acc = self.params.accommodation
@@ -353,7 +358,7 @@ def _to_result(run: KernelRun, arrays: ScenarioArrays, inp: dict[str, np.ndarray
     probs_l = run.probs.tolist()
     risk_l = run.risk.tolist()
     rounds: list[dict[str, Any]] = []
-    for rec in run.turns:
+    for rec in run.turns if params.record == "full" else ():
         t = rec.turn
         real = [b for b in rec.bargains if not b.is_sq]
         by_id = {b.bid: b for b in real}

@@ -82,6 +82,7 @@ class Config:
     cycle_decimals: int = 9
     quirks: bool = False  # reproduce KTAB's defects (the ``ktab`` preset)
     perspective_probs: bool = False  # PosProb from every estimator's view (export only)
+    records: bool = True  # keep per-turn bargain records (False: positions and probabilities)
     chunk_elems: int = 150_000  # initiators per block of the O(N^3) step: cache-sized
 
 
@@ -655,10 +656,11 @@ def _run_numba(mod: Any, cap: np.ndarray, pos0: np.ndarray, sal: np.ndarray,
                          "computes 0/0 risk attitudes here and then fails")
     turns: list[TurnRecord] = []
     next_bid = 1000
+    t_n_records = t_n if cfg.records else 0
     tgt_l, tval_l, tprob_l = tgt[:t_n].tolist(), tval[:t_n].tolist(), tprob[:t_n].tolist()
     sel_l, moved_l = sel[:t_n].tolist(), moved[:t_n].tolist()
     qsq_l, qin_l, qrc_l = qp_sq[:t_n].tolist(), qp_init[:t_n].tolist(), qp_rcvr[:t_n].tolist()
-    for ti in range(t_n):
+    for ti in range(t_n_records):
         x = xs[ti]
         tg, tv, tp = tgt_l[ti], tval_l[ti], tprob_l[ti]
         sl, mv = sel_l[ti], moved_l[ti]
