@@ -263,11 +263,8 @@ def test_missing_stances_and_salience_overflow() -> None:
 
 
 def test_bundled_ukraine_scenario_runs() -> None:
-    from detente.scenario.formats import bundled_scenarios
     from detente.scenario.load import load_scenario
 
-    if "ukraine-2025" not in bundled_scenarios():
-        pytest.skip("ukraine-2025 not bundled yet")
     sc = load_scenario("ukraine-2025")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotConvergedWarning)
