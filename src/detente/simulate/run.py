@@ -110,8 +110,10 @@ def _resolved(model: ForecastModel, scenario: Scenario) -> ForecastModel:
     eff = getattr(model, "effective_params", None)
     if eff is None or getattr(model, "needs_scenario", False):
         return model
-    resolved = type(model)(eff(scenario))
-    return _ArraysOnly(resolved)
+    params = eff(scenario)
+    if "record" in type(params).model_fields:  # draws need outcomes and paths, not turn logs
+        params = params.model_copy(update={"record": "positions"})
+    return _ArraysOnly(type(model)(params))
 
 
 class _ArraysOnly:
