@@ -98,6 +98,18 @@ def _figure(w: float, h: float, *, layout: str | None = "constrained") -> Figure
     return Figure(figsize=(w, h), dpi=100, layout=layout)
 
 
+def _grid(n_items: int, ncols: int, *, base: float, row: float, left: float, top: float,
+          bottom: float, hspace: float, wspace: float) -> tuple[Figure, Any]:
+    """A 9-inch-wide figure of small multiples, ``ncols`` panels per row: margins in inches
+    (``top``, ``bottom``) stay the same whatever the number of rows."""
+    nrows = max(1, math.ceil(n_items / ncols))
+    height = base + row * nrows
+    fig = _figure(9.0, height, layout=None)
+    fig.subplots_adjust(left=left, right=0.98, top=1 - top / height, bottom=bottom / height,
+                        hspace=hspace, wspace=wspace)
+    return fig, fig.subplots(nrows, ncols, squeeze=False).ravel()
+
+
 def png_bytes(fig: Figure, *, dpi: int = 100) -> bytes:
     """Render ``fig`` to PNG bytes (Agg canvas)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -237,12 +249,8 @@ def fig_power_grid(issues: Sequence[IssueInfo], power: Sequence[IssuePower],
     """Small multiples of the effective-power landscape, one panel per issue."""
     by_id = {i.id: i for i in issues}
     items = [(p, by_id[p.issue]) for p in power if p.issue in by_id]
-    nrows = max(1, math.ceil(len(items) / ncols))
-    height = 0.9 + 2.3 * nrows
-    fig = _figure(9.0, height, layout=None)
-    fig.subplots_adjust(left=0.06, right=0.98, top=1 - 0.6 / height, bottom=0.6 / height,
-                        hspace=1.2, wspace=0.18)
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    fig, axes = _grid(len(items), ncols, base=0.9, row=2.3, left=0.06,
+                      top=0.6, bottom=0.6, hspace=1.2, wspace=0.18)
     styles = actor_styles(list(actor_ids or dict.fromkeys(b.actor for p in power
                                                            for b in p.bars)))
     for ax, (p, issue) in zip(axes, items, strict=False):
@@ -266,7 +274,7 @@ def fig_power_grid(issues: Sequence[IssueInfo], power: Sequence[IssuePower],
     fig.legend(handles=handles, loc="lower center", ncol=min(7, len(handles)), fontsize=6,
                frameon=False)
     fig.suptitle("Effective power (capability x salience) at each stated position",
-                 fontsize=10, x=0.01, y=1 - 0.12 / height, ha="left")
+                 fontsize=10, x=0.01, y=1 - 0.12 / fig.get_figheight(), ha="left")
     return fig
 
 
@@ -449,12 +457,8 @@ def fig_fans(fans: Sequence[Fan], issues: Sequence[IssueInfo], ncols: int = 3) -
     """Small multiples: one model's fan chart on every issue."""
     by_id = {i.id: i for i in issues}
     items = [(f, by_id[f.issue]) for f in fans if f.issue in by_id]
-    nrows = max(1, math.ceil(len(items) / ncols))
-    height = 0.9 + 2.2 * nrows
-    fig = _figure(9.0, height, layout=None)
-    fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.6 / height, bottom=0.9 / height,
-                        hspace=0.9, wspace=0.45)
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    fig, axes = _grid(len(items), ncols, base=0.9, row=2.2, left=0.08,
+                      top=0.6, bottom=0.9, hspace=0.9, wspace=0.45)
     for ax, (fan, issue) in zip(axes, items, strict=False):
         _fan_panel(ax, fan)
         _anchor_axis(ax, issue, wrap=12, min_gap=0.2)
@@ -471,7 +475,7 @@ def fig_fans(fans: Sequence[Fan], issues: Sequence[IssueInfo], ncols: int = 3) -
                    frameon=False)
     model = fans[0].model if fans else ""
     fig.suptitle(f"{model}: forecast by {fans[0].x_label if fans else 'round'} over the Monte "
-                 "Carlo draws", fontsize=10, x=0.01, y=1 - 0.12 / height, ha="left")
+                 "Carlo draws", fontsize=10, x=0.01, y=1 - 0.12 / fig.get_figheight(), ha="left")
     return fig
 
 
@@ -504,12 +508,8 @@ def fig_histograms(summaries: Sequence[MonteCarloSummary], issues: Sequence[Issu
     """Small multiples: one model's outcome histogram on every issue (5/50/95 % marked)."""
     by_id = {i.id: i for i in issues}
     items = [(s, by_id[s.issue]) for s in summaries if s.issue in by_id]
-    nrows = max(1, math.ceil(len(items) / ncols))
-    height = 0.6 + 2.1 * nrows
-    fig = _figure(9.0, height, layout=None)
-    fig.subplots_adjust(left=0.05, right=0.98, top=1 - 0.6 / height, bottom=0.9 / height,
-                        hspace=1.3, wspace=0.25)
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    fig, axes = _grid(len(items), ncols, base=0.6, row=2.1, left=0.05,
+                      top=0.6, bottom=0.9, hspace=1.3, wspace=0.25)
     for ax, (mc, issue) in zip(axes, items, strict=False):
         if mc.counts and len(mc.bin_edges) == len(mc.counts) + 1:
             ax.stairs(mc.counts, mc.bin_edges, fill=True, color=OKABE_ITO[4], alpha=0.8)
@@ -529,7 +529,7 @@ def fig_histograms(summaries: Sequence[MonteCarloSummary], issues: Sequence[Issu
     model = summaries[0].model if summaries else ""
     n = summaries[0].n if summaries else 0
     fig.suptitle(f"{model}: outcomes over {n} draws (solid: median; dotted: 5 and 95 %; "
-                 "dashed: point forecast)", fontsize=10, x=0.01, y=1 - 0.12 / height,
+                 "dashed: point forecast)", fontsize=10, x=0.01, y=1 - 0.12 / fig.get_figheight(),
                  ha="left")
     return fig
 
@@ -590,12 +590,8 @@ def fig_tornado_grid(results: Sequence[SensitivityResult], issues: Sequence[Issu
     time swing), largest on top."""
     by_id = {i.id: i for i in issues}
     items = [(r, by_id[r.issue]) for r in results if r.issue in by_id]
-    nrows = max(1, math.ceil(len(items) / ncols))
-    height = 0.8 + (0.5 + 0.22 * top) * nrows
-    fig = _figure(9.0, height, layout=None)
-    fig.subplots_adjust(left=0.13, right=0.98, top=1 - 0.55 / height, bottom=0.4 / height,
-                        hspace=0.75, wspace=1.0)
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    fig, axes = _grid(len(items), ncols, base=0.8, row=(0.5 + 0.22 * top), left=0.13,
+                      top=0.55, bottom=0.4, hspace=0.75, wspace=1.0)
     for ax, (r, issue) in zip(axes, items, strict=False):
         fs = list(r.factors)
         if r.method in ("sobol", "morris"):
@@ -619,7 +615,7 @@ def fig_tornado_grid(results: Sequence[SensitivityResult], issues: Sequence[Issu
             "morris": "mu* (mean absolute elementary effect)"}.get(method, "swing of the forecast")
     model = results[0].model if results else ""
     fig.suptitle(f"What moves the {model} forecast on each issue: {what}", fontsize=10,
-                 x=0.01, y=1 - 0.12 / height, ha="left")
+                 x=0.01, y=1 - 0.12 / fig.get_figheight(), ha="left")
     return fig
 
 
