@@ -9,8 +9,11 @@ import pytest
 
 from detente.errors import InputFileError
 from detente.models.registry import get_model
+from detente.scenario.arrays import scenario_arrays
+from detente.scenario.formats import read_any
 from detente.scenario.importers.deu import (
     COUNCIL_WEIGHTS,
+    DEU_ACTORS,
     capability_regime,
     deu_year,
     looks_like_deu,
@@ -18,6 +21,7 @@ from detente.scenario.importers.deu import (
     read_council_weights,
     read_deu,
     read_deu_issue,
+    read_deu_proposal,
 )
 from tests.conftest import SHARED_DATA
 
@@ -27,6 +31,11 @@ DEU = SHARED_DATA / "deu" / "deu_dev.csv"
 @pytest.fixture(scope="module")
 def dev():
     return read_deu(DEU)
+
+
+@pytest.fixture(scope="module")
+def dev_proposals():
+    return read_deu(DEU, by="proposal")
 
 
 def test_counts_and_scoreable(dev):
@@ -165,3 +174,146 @@ def test_subset_of_actor_columns_and_semicolons(tmp_path):
     assert s.meta["capability_regime"] == "population" and s.meta["prnr"] == "x1"
     assert s.actor("com").capability == pytest.approx(83.12)
     assert s.meta["scoreable"] is True
+
+
+# ---------------------------------------------------------------------------------------
+# proposal level (by="proposal")
+
+
+def test_proposal_level_groups_issues_in_file_order(dev, dev_proposals):
+    assert len(dev_proposals) == 85
+    assert [i.id for p in dev_proposals for i in p.issues] == [s.id for s in dev]
+    order = list(dict.fromkeys(s.meta["prnr"] for s in dev))
+    assert [p.meta["prnr"] for p in dev_proposals] == order
+    assert all(s.meta["level"] == "issue" for s in dev)
+    p = dev_proposals[0]
+    assert (p.id, p.name) == ("d00032", "documents")
+    assert "4 issues" in p.description
+    m = p.meta
+    assert (m["format"], m["level"], m["source_file"]) == ("deu", "proposal", "deu_dev.csv")
+    assert (m["prnr"], m["proc"], m["counvte"], m["year"], m["capability_regime"]) == (
+        "d00032", "COD", "QMV", 2001, "pre_nice")
+    assert m["lines"] == {"d00032i1": 2, "d00032i2": 3, "d00032i3": 4, "d00032i4": 5}
+    assert m["outcome"] == {"d00032i1": 100.0, "d00032i2": 0.0, "d00032i3": 100.0,
+                            "d00032i4": 50.0}
+    assert m["reference_point"]["d00032i2"] is None
+    assert set(m["isnr"]) == set(m["scoreable"]) == set(m["positions_without_salience"]) \
+        == {i.id for i in p.issues}
+    assert "Arregui" in m["citation"]
+    # actors: the union over the issues, in DEU_ACTORS order
+    by_issue = {s.id: s for s in dev}
+    for q in dev_proposals:
+        union = {a.id for i in q.issues for a in by_issue[i.id].actors}
+        assert [a.id for a in q.actors] == [a for a in DEU_ACTORS if a in union]
+
+
+def test_proposal_arrays_equal_issue_arrays(dev, dev_proposals):
+    """Issue by issue, a proposal scenario gives exactly the arrays of the issue scenario."""
+    by_issue = {s.id: s for s in dev}
+    n_overrides = 0
+    for p in dev_proposals:
+        pa = scenario_arrays(p)
+        n_overrides += sum(st.capability is not None for st in p.stances)
+        for k, issue_id in enumerate(pa.issue_ids):
+            ia = scenario_arrays(by_issue[issue_id])
+            assert ia.issue_ids == (issue_id,)
+            rows = [pa.actor_index(a) for a in ia.actor_ids]
+            others = [r for r in range(pa.n_actors) if r not in rows]
+            for name in ("position", "salience", "capability", "present"):
+                got, want = getattr(pa, name)[rows, k], getattr(ia, name)[:, 0]
+                np.testing.assert_array_equal(got, want, err_msg=f"{issue_id} {name}")
+            # actors of the proposal without a stance on this issue stay absent
+            assert not pa.present[others, k].any()
+            assert np.isnan(pa.position[others, k]).all()
+            assert not pa.salience[others, k].any() and not pa.capability[others, k].any()
+            np.testing.assert_array_equal(pa.status_quo[k], ia.status_quo[0])
+            assert (pa.scale_min[k], pa.scale_max[k]) == (ia.scale_min[0], ia.scale_max[0])
+    assert n_overrides > 0  # the Commission/Parliament clout varies by issue somewhere
+
+
+def test_proposal_actor_capability_is_first_issue_value(dev, dev_proposals):
+    by_issue = {s.id: s for s in dev}
+    for p in dev_proposals:
+        for a in p.actors:
+            first = next(i.id for i in p.issues if p.stance(a.id, i.id) is not None)
+            assert a.capability == by_issue[first].actor(a.id).capability
+            for i in p.issues:
+                st = p.stance(a.id, i.id)
+                if st is None:
+                    continue
+                cap = by_issue[i.id].actor(a.id).capability
+                assert st.capability == (None if cap == a.capability else cap)
+
+
+def test_proposal_backtest_cases_and_compromise_match_issue_mode(dev, dev_proposals):
+    from detente.analysis.backtest import backtest_cases, predict
+
+    cases_i, skipped_i = backtest_cases(dev)
+    cases_p, skipped_p = backtest_cases(dev_proposals)
+    assert len(cases_i) == len(cases_p) == 204 and skipped_i == skipped_p == 12
+
+    def key(c):
+        return (c.issue_id, c.outcome, c.group, c.scale_min, c.scale_max)
+
+    assert [key(c) for c in cases_i] == [key(c) for c in cases_p]
+    comp = get_model("compromise")
+    fi, fp = predict(comp, cases_i).values, predict(comp, cases_p).values
+    assert not np.isnan(fi).any()
+    assert np.max(np.abs(fi - fp)) < 1e-9
+
+
+def test_read_one_proposal(dev_proposals):
+    p = read_deu_proposal(DEU, "d05246")
+    assert p == next(x for x in dev_proposals if x.id == "d05246")
+    assert "be" in p.meta["positions_without_salience"]["d05246i3"]
+    with pytest.raises(InputFileError) as info:
+        read_deu_proposal(DEU, "nope")
+    err = info.value
+    assert err.field == "prnr" and err.path == str(DEU)
+    assert "nope" in str(err) and "d00032" in err.fix
+
+
+def test_proposal_rows_need_not_be_adjacent_and_may_disagree_on_procedure(tmp_path):
+    path = _write(tmp_path, [
+        {"isnr": "d00032i1"},
+        {"isnr": "x1i1", "prnr": "x1", "prname": "other"},
+        {"isnr": "d00032i2", "proc": "CNS", "counvte": "Unan", "out": ""},
+        # no actor with both position and salience: no issue scenario, skipped
+        {**{f"s{a}": "" for a in ("com", "ep", *COUNCIL_WEIGHTS)}, "isnr": "x2i1",
+         "prnr": "x2"},
+    ])
+    issues = read_deu(path)
+    assert [s.id for s in issues] == ["d00032i1", "x1i1", "d00032i2"]
+    props = read_deu(path, by="proposal")
+    assert [p.id for p in props] == ["d00032", "x1"]
+    p = props[0]
+    assert [i.id for i in p.issues] == ["d00032i1", "d00032i2"]
+    assert (p.meta["proc"], p.meta["counvte"]) == ("COD", "QMV")
+    assert p.meta["outcome"] == {"d00032i1": 100.0, "d00032i2": None}
+    assert p.meta["scoreable"] == {"d00032i1": True, "d00032i2": False}
+    assert p.meta["lines"] == {"d00032i1": 2, "d00032i2": 4}
+    assert props[1].name == "other" and "1 issue " in props[1].description
+    with pytest.raises(InputFileError, match="x2"):
+        read_deu_proposal(path, "x2")
+
+
+def test_malformed_rows_raise_in_proposal_mode_too(tmp_path):
+    path = _write(tmp_path, [{}, {"isnr": "d00032i9", "pde": "abc"}])
+    with pytest.raises(InputFileError) as info:
+        read_deu(path, by="proposal")
+    assert (info.value.line, info.value.field) == (3, "pde") and info.value.fix
+    with pytest.raises(InputFileError, match="twice"):
+        read_deu(_write(tmp_path, [{}, {}]), by="proposal")
+    with pytest.raises(ValueError, match="proposal"):
+        read_deu(DEU, by="row")  # type: ignore[arg-type]
+
+
+def test_file_selector_picks_issue_then_proposal(dev, dev_proposals):
+    assert read_any(f"{DEU}#d00032i2") == dev[1]
+    p = read_any(f"{DEU}#d00032")
+    assert p == dev_proposals[0] and len(p.issues) == 4
+    for sel in ("nope", None):
+        with pytest.raises(InputFileError) as info:
+            read_any(f"{DEU}#{sel}" if sel else DEU)
+        fix = info.value.fix or ""
+        assert "#<isnr>" in fix and "#<prnr>" in fix and "d00032i1" in fix and "d00032," in fix

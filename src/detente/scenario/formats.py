@@ -2,7 +2,8 @@
 
 Formats: canonical YAML (``.yaml``/``.yml``/``.json``), the wide actor x issue table
 (``.csv``), KTAB SMP CSV and XML, Decide tagged files, DEU rows (``FILE.csv#<isnr>`` picks an
-issue), and the documented cases (``cases.csv#<case_id>``). A bare name such as
+issue, ``FILE.csv#<prnr>`` a whole proposal with all its issues), and the documented cases
+(``cases.csv#<case_id>``). A bare name such as
 ``ukraine-2025`` loads a bundled scenario.
 """
 
@@ -89,9 +90,7 @@ def read_any(source: str | Path) -> Scenario:
 
             return read_table(path)
         if kind == "deu":
-            from detente.scenario.importers.deu import read_deu
-
-            return _select(read_deu(path), selector, path, "issue (isnr)")
+            return _select_deu(path, selector)
         if kind == "cases":
             from detente.scenario.importers.cases import read_cases
 
@@ -122,6 +121,36 @@ def _select(scenarios: list[Scenario], selector: str | None, path: Path, what: s
             return s
     raise InputFileError(str(path), f"no {what} {selector!r} in the file",
                          fix=f"use one of: {', '.join(s.id for s in scenarios[:10])} ...")
+
+
+def _select_deu(path: Path, selector: str | None) -> Scenario:
+    """``FILE.csv#<isnr>``: one issue; else ``FILE.csv#<prnr>``: the proposal, all issues."""
+    from detente.scenario.importers.deu import read_deu
+
+    issues = read_deu(path)
+    if len(issues) == 1 and selector is None:
+        return issues[0]
+    if selector is not None:
+        for s in issues:
+            if s.id == selector or s.meta.get("isnr") == selector:
+                return s
+    proposals = read_deu(path, by="proposal")
+    if selector is not None:
+        for s in proposals:
+            if s.id == selector or s.meta.get("prnr") == selector:
+                return s
+    first_issue = issues[0].id if issues else "<isnr>"
+    first_prop = proposals[0].id if proposals else "<prnr>"
+    fix = (f"write {path}#<isnr> for one issue (e.g. {path}#{first_issue}) or {path}#<prnr> "
+           f"for a whole proposal (e.g. {path}#{first_prop}); issues: "
+           f"{', '.join(s.id for s in issues[:5])} ...; proposals: "
+           f"{', '.join(s.id for s in proposals[:5])} ...")
+    if selector is None:
+        raise InputFileError(str(path), f"holds {len(issues)} issues of {len(proposals)} "
+                             "proposals; pick an issue (isnr) or a proposal (prnr)",
+                             fix=f"{fix}; `detente backtest` scores them all")
+    raise InputFileError(str(path), f"no issue (isnr) or proposal (prnr) {selector!r} in the "
+                         "file", field="isnr", fix=fix)
 
 
 def write_any(scenario: Scenario, path: str | Path) -> None:

@@ -1,9 +1,14 @@
-"""Import DEU (Decision-making in the European Union) rows: one :class:`Scenario` per issue.
+"""Import DEU (Decision-making in the European Union) rows as :class:`Scenario` objects.
 
 A DEU file has one row per controversial issue of an EU legislative proposal, with the
 position (``p<actor>``, 0-100) and salience (``s<actor>``, 0-100) of the Commission
 (``com``), the Parliament (``ep``) and each member state, the reference point ``rp`` (what
 happens without a law) and the decision outcome ``out``.
+
+Two levels: :func:`read_deu` makes one single-issue scenario per row by default
+(``by="issue"``), or one scenario per proposal (``by="proposal"``) holding all of that
+proposal's issues, which is what exchange models need: Stokman's exchange model trades only
+across issues of one proposal (Thomson et al. 2006 run it proposal by proposal).
 
 The data set has no capability column. This importer follows the scoring convention of the
 shared DEU development set, so numbers are comparable across tools:
@@ -19,9 +24,22 @@ shared DEU development set, so numbers are comparable across tools:
 * an actor gets a stance only when it has both a position and a salience;
 * an issue is scoreable when ``out`` is present and at least 3 actors have a stance.
 
-Each scenario's ``meta`` holds ``prnr``, ``prname``, ``isnr``, ``proc`` (COD/CNS),
-``counvte`` (QMV/Unan/...), ``type``, ``council``, ``outcome`` (``out`` or null), ``year``,
-``year_source``, ``capability_regime``, ``scoreable`` and the source citation.
+Each issue scenario's ``meta`` holds ``level`` (``"issue"``), ``prnr``, ``prname``, ``isnr``,
+``line``, ``proc`` (COD/CNS), ``counvte`` (QMV/Unan/...), ``type``, ``council``,
+``outcome`` (``out`` or null), ``reference_point``, ``year``, ``year_source``,
+``capability_regime``, ``scoreable``, ``positions_without_salience`` and the source citation.
+
+A proposal scenario is assembled from its issue scenarios (rows of a proposal need not be
+adjacent; issues keep file order; a row with no usable stance is left out, and so is a
+proposal with none). Its actors are the union of the issues' actors; an actor's capability
+is the one on its first issue, and a stance carries its own ``capability`` wherever the
+issue's value differs (the Commission and Parliament follow the largest member state
+present, which varies by issue), so every issue's arrays are exactly those of its issue
+scenario. Its ``meta`` has ``level`` ``"proposal"``, the proposal fields of the first row
+(``prnr``, ``prname``, ``type``, ``council``, ``proc``, ``counvte``, ``intro``, ``finact``,
+``year``, ``year_source``, ``capability_regime``; later rows that disagree, e.g. on
+``counvte``, are not recorded) and mappings keyed by issue id: ``lines``, ``isnr``,
+``reference_point``, ``outcome``, ``scoreable`` and ``positions_without_salience``.
 
 References
 ----------
@@ -41,7 +59,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from detente.errors import InputFileError
 from detente.scenario.schema import Actor, Issue, Scenario, Source, Stance
@@ -56,6 +74,7 @@ __all__ = [
     "parse_deu_date",
     "read_deu",
     "read_deu_issue",
+    "read_deu_proposal",
     "read_council_weights",
 ]
 
@@ -384,6 +403,7 @@ def _row_scenario(path: Path, header: list[str], row: _Row,
 
     meta: dict[str, Any] = {
         "format": "deu",
+        "level": "issue",
         "source_file": path.name,
         "line": row.line,
         "prnr": prnr,
@@ -437,16 +457,93 @@ def _iter_scenarios(path: Path, weights: Mapping[str, tuple[float | None, ...]]
             yield scen
 
 
-def read_deu(path: str | Path, *, weights: str | Path | Mapping[str, Any] | None = None
-             ) -> list[Scenario]:
-    """One scenario per DEU issue (rows in file order).
+_PROPOSAL_FIELDS = ("prnr", "prname", "type", "council", "proc", "counvte", "intro", "finact",
+                    "year", "year_source", "capability_regime")
+_ISSUE_FIELDS = (("lines", "line"), ("isnr", "isnr"), ("reference_point", "reference_point"),
+                 ("outcome", "outcome"), ("scoreable", "scoreable"),
+                 ("positions_without_salience", "positions_without_salience"))
+
+
+def _proposal_scenario(path: Path, parts: list[Scenario]) -> Scenario:
+    """One scenario holding the issues of ``parts`` (issue scenarios of one proposal, in
+    file order), with per-stance capabilities wherever an issue's differs from the actor's."""
+    first = parts[0].meta
+    prnr = str(first["prnr"])
+    pid = _safe_id(prnr)
+    issues: list[Issue] = []
+    seen_issue: dict[str, int] = {}
+    actor_of: dict[str, Actor] = {}
+    for part in parts:
+        (issue,) = part.issues
+        if issue.id in seen_issue:  # distinct raw ids that sanitise to the same id
+            raise InputFileError(str(path), f"issue id {part.meta['isnr']!r} becomes "
+                                 f"{issue.id!r}, like the issue on line {seen_issue[issue.id]} "
+                                 f"of proposal {prnr!r}", line=part.meta["line"], field="isnr",
+                                 fix="give each issue an id of letters, digits, '_', '.' or "
+                                 "'-' that no other issue uses")
+        seen_issue[issue.id] = part.meta["line"]
+        issues.append(issue)
+        for actor in part.actors:
+            actor_of.setdefault(actor.id, actor)
+    actors = tuple(actor_of[a] for a in DEU_ACTORS if a in actor_of)
+    stances: list[Stance] = []
+    for part in parts:
+        caps = {a.id: a.capability for a in part.actors}
+        for st in part.stances:
+            cap = caps[st.actor]
+            if cap != actor_of[st.actor].capability:
+                st = st.model_copy(update={"capability": cap})
+            stances.append(st)
+    meta: dict[str, Any] = {"format": "deu", "level": "proposal",
+                            "source_file": first["source_file"]}
+    meta.update({k: first[k] for k in _PROPOSAL_FIELDS})
+    for key, src in _ISSUE_FIELDS:
+        meta[key] = {p.issues[0].id: p.meta[src] for p in parts}
+    meta["citation"] = first["citation"]
+    n = len(issues)
+    return Scenario(
+        id=pid, name=str(first["prname"] or prnr),
+        description=f"DEU proposal {prnr}: {n} issue{'s' if n != 1 else ''} "
+        f"({first['proc'] or '?'}, Council {first['counvte'] or '?'}, year {first['year']})",
+        sources=(_DEU_SOURCE,), issues=tuple(issues), actors=actors, stances=tuple(stances),
+        meta=meta,
+    )
+
+
+def _iter_proposals(path: Path, weights: Mapping[str, tuple[float | None, ...]]
+                    ) -> Iterable[Scenario]:
+    groups: dict[str, list[Scenario]] = {}
+    for scen in _iter_scenarios(path, weights):
+        groups.setdefault(str(scen.meta["prnr"]), []).append(scen)
+    ids: dict[str, str] = {}
+    for prnr, parts in groups.items():
+        pid = _safe_id(prnr)
+        if pid in ids:
+            raise InputFileError(str(path), f"proposal ids {ids[pid]!r} and {prnr!r} both "
+                                 f"become {pid!r}", line=parts[0].meta["line"], field="prnr",
+                                 fix="give each proposal an id of letters, digits, '_', '.' or "
+                                 "'-' that no other proposal uses")
+        ids[pid] = prnr
+        yield _proposal_scenario(path, parts)
+
+
+def read_deu(path: str | Path, *, weights: str | Path | Mapping[str, Any] | None = None,
+             by: Literal["issue", "proposal"] = "issue") -> list[Scenario]:
+    """The scenarios of a DEU file: one per issue (``by="issue"``, rows in file order) or
+    one per proposal (``by="proposal"``, in order of first appearance, issues in file order).
 
     Issues on which no actor has both a position and a salience cannot form a scenario and
-    are left out. ``weights`` overrides the bundled Council weights (a path to a
-    ``council_weights.csv`` or a mapping like :data:`COUNCIL_WEIGHTS`). Malformed rows raise
-    :class:`~detente.errors.InputFileError` naming the line and column.
+    are left out (a proposal left with no issue is left out too). ``weights`` overrides the
+    bundled Council weights (a path to a ``council_weights.csv`` or a mapping like
+    :data:`COUNCIL_WEIGHTS`). Malformed rows raise :class:`~detente.errors.InputFileError`
+    naming the line and column.
     """
-    return list(_iter_scenarios(Path(path), _weights(weights)))
+    p, w = Path(path), _weights(weights)
+    if by == "issue":
+        return list(_iter_scenarios(p, w))
+    if by == "proposal":
+        return list(_iter_proposals(p, w))
+    raise ValueError(f"by must be 'issue' or 'proposal', not {by!r}")
 
 
 def read_deu_issue(path: str | Path, isnr: str, *,
@@ -465,3 +562,19 @@ def read_deu_issue(path: str | Path, isnr: str, *,
             return scen
     raise InputFileError(str(p), f"no issue {isnr!r} in the file", field="isnr",
                          fix="list the issues with 'detente backtest' or check the id")
+
+
+def read_deu_proposal(path: str | Path, prnr: str, *,
+                      weights: str | Path | Mapping[str, Any] | None = None) -> Scenario:
+    """The proposal-level scenario of one DEU proposal (all its issues), by its ``prnr``
+    (or its id, which is ``prnr`` made safe)."""
+    p = Path(path)
+    proposals = read_deu(p, weights=weights, by="proposal")
+    key = prnr.strip()
+    for scen in proposals:
+        if scen.meta["prnr"] == key or scen.id == key:
+            return scen
+    some = ", ".join(s.id for s in proposals[:8]) or "(none)"
+    raise InputFileError(str(p), f"no proposal {prnr!r} with a usable issue in the file",
+                         field="prnr", fix=f"use one of: {some}"
+                         f"{' ...' if len(proposals) > 8 else ''}")
