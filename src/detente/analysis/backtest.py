@@ -27,7 +27,7 @@ from typing import Any, Literal
 import numpy as np
 
 from detente.errors import InputFileError, NotConvergedWarning
-from detente.models.base import ForecastModel
+from detente.models.base import Forecast, ForecastModel
 from detente.random import as_generator, spawn
 from detente.scenario.schema import Scenario
 
@@ -94,14 +94,17 @@ def backtest_cases(scenarios: Iterable[Scenario], *, min_actors: int = MIN_ACTOR
 
 
 def load_backtest_cases(path: str | Path, fmt: Format = "deu", *,
-                        actors_csv: str | Path | None = None
+                        actors_csv: str | Path | None = None,
+                        by: Literal["proposal", "issue"] = "proposal"
                         ) -> tuple[list[BacktestCase], int]:
     """Read a DEU file or a cases CSV pair and return its scoreable issues and the number
-    left out."""
+    left out. DEU proposals are read as one scenario each (``by="proposal"``, so joint
+    models such as exchange trade across a proposal's issues, as in Thomson et al. 2006)
+    or one scenario per issue (``by="issue"``)."""
     if fmt == "deu":
         from detente.scenario.importers.deu import read_deu
 
-        scenarios = read_deu(path)
+        scenarios = read_deu(path, by=by)
     elif fmt == "cases":
         from detente.scenario.importers.cases import read_cases
 
@@ -129,24 +132,55 @@ class Predictions:
 def predict(model: ForecastModel, cases: Sequence[BacktestCase], *, seed: int = 0,
             progress: Callable[[int], None] | None = None) -> Predictions:
     """Forecast every case; a model that raises a detente error on a case is skipped there
-    (reason counted), one that does not converge still counts with its last round."""
+    (reason counted), one that does not converge still counts with its last round.
+
+    Cases that share a scenario (the issues of one proposal) share one forecast, run with
+    the random stream of the first of them."""
     values = np.full(len(cases), np.nan)
     skipped: Counter[str] = Counter()
     not_conv = 0
     streams = spawn(seed, len(cases)) if cases else []
+    runs: dict[int, tuple[Forecast | None, str | None, bool]] = {}
     for k, case in enumerate(cases):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", NotConvergedWarning)
+        key = id(case.scenario)
+        if key not in runs:
+            runs[key] = _run_one(model, case.scenario, streams[k])
+        forecast, reason, unconverged = runs[key]
+        if forecast is None and model.tags.per_issue and len(case.scenario.issues) > 1:
+            forecast, reason, unconverged = _run_one(
+                model, _issue_only(case.scenario, case.issue_id), streams[k])
+        if forecast is None:
+            skipped[str(reason)] += 1
+        else:
             try:
-                f = model.forecast(case.scenario, rng=as_generator(streams[k]))
-                values[k] = f.outcome_of(case.issue_id)
-            except Exception as exc:  # noqa: BLE001 - a failing model is skipped, not fatal
+                values[k] = forecast.outcome_of(case.issue_id)
+            except Exception as exc:  # noqa: BLE001
                 skipped[_reason(exc)] += 1
-        if any(issubclass(w.category, NotConvergedWarning) for w in caught):
-            not_conv += 1
+            not_conv += unconverged
         if progress is not None:
             progress(1)
     return Predictions(model.name, values, skipped, not_conv)
+
+
+def _run_one(model: ForecastModel, scenario: Scenario, stream: Any
+             ) -> tuple[Forecast | None, str | None, bool]:
+    """(forecast or None, reason it failed, whether it did not converge)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", NotConvergedWarning)
+        try:
+            forecast: Forecast | None = model.forecast(scenario, rng=as_generator(stream))
+            reason = None
+        except Exception as exc:  # noqa: BLE001 - a failing model is skipped, not fatal
+            forecast, reason = None, _reason(exc)
+    return forecast, reason, any(issubclass(w.category, NotConvergedWarning) for w in caught)
+
+
+def _issue_only(scenario: Scenario, issue_id: str) -> Scenario:
+    """``scenario`` cut down to one issue, for a per-issue model that failed on another of
+    its issues (e.g. status_quo where one issue has no reference point)."""
+    return scenario.model_copy(update={
+        "issues": (scenario.issue(issue_id),),
+        "stances": tuple(s for s in scenario.stances if s.issue == issue_id)})
 
 
 def _reason(exc: Exception) -> str:

@@ -25,6 +25,10 @@ def register(app: typer.Typer) -> None:
             "weighted_median.quantile=0.4")] = None,
         actors: Annotated[Path | None, typer.Option(
             "--actors", help="case_actors.csv for --format cases (default: next to FILE)")] = None,
+        by: Annotated[str, typer.Option(
+            "--by", help="DEU only: run each proposal as one scenario ('proposal', so the "
+            "exchange model trades across its issues) or each issue alone ('issue')")
+        ] = "proposal",
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines")] = False,
         seed: Annotated[int, typer.Option(
             min=0, help="Seed of model randomness and bootstrap")] = 0,
@@ -43,6 +47,8 @@ def register(app: typer.Typer) -> None:
           detente backtest ../shared/data/deu/deu_dev.csv --format deu -m compromise
 
           detente backtest ../shared/data/cases/cases.csv --format cases -m compromise -m nash
+
+          detente backtest ../shared/data/deu/deu_dev.csv -m exchange --by issue
         """
         from rich.console import Console
         from rich.progress import (
@@ -59,7 +65,10 @@ def register(app: typer.Typer) -> None:
 
         if fmt not in ("deu", "cases"):
             raise DetenteError(f"--format {fmt!r}: use 'deu' or 'cases'")
-        cases, n_unscoreable = load_backtest_cases(file, fmt, actors_csv=actors)  # type: ignore[arg-type]
+        if by not in ("proposal", "issue"):
+            raise DetenteError(f"--by {by!r}: use 'proposal' or 'issue'")
+        cases, n_unscoreable = load_backtest_cases(
+            file, fmt, actors_csv=actors, by=by)  # type: ignore[arg-type]
         if not cases:
             raise DetenteError(f"{file}: no scoreable issue (needs an outcome and at least 3 "
                                "actors with position and salience)")
@@ -113,7 +122,7 @@ def _fitted_here(file: Path, names: list[str]) -> list[str]:
     """Warn when a model's shipped parameters were fitted on this very file."""
     import hashlib
 
-    from detente.models.procedural import fitted_record
+    from detente.models.fitted import fitted_record
 
     notes = []
     try:
