@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from detente.analysis.backtest import load_backtest_cases, predict, score_predictions
-from detente.analysis.fitting import CaseBatch, fit_ensemble_weights, fit_procedure_compromise
+from detente.analysis.fitting import CaseBatch, fit_procedure_compromise
 from detente.errors import ParamsError
-from detente.models.procedural import NEUTRAL, fitted_record
+from detente.models.fitted import fitted_record
+from detente.models.procedural import NEUTRAL
 from detente.models.registry import get_model, get_model_class
 from detente.scenario.importers.deu import read_deu_issue
 from detente.testing.conformance import check_scenario, run_checks
@@ -36,9 +37,6 @@ def test_defaults_are_the_shipped_fit(name):
         assert params[key] == (tuple(value) if isinstance(value, list) else value), key
     assert rec["fitted_on"]["n_issues"] == 204
     assert rec["cross_validation"]["grouped_by"].startswith("prnr")
-    if name == "ensemble":
-        assert rec["member_params"]["procedure_compromise"] == fitted_record(
-            "procedure_compromise")["params"]
 
 
 def test_shipped_in_sample_numbers_reproduce(dev):
@@ -102,6 +100,10 @@ def test_ensemble_fallback_for_missing_status_quo():
     {"members": ("compromise",), "weights": (0.0,)},
     {"members": ("ensemble",), "weights": (1.0,)},
     {"members": ()},
+    {"capability_multipliers": {"nope": {"de": 2.0}}},
+    {"capability_multipliers": {"compromise": {"de": -1.0}}},
+    {"capability_multipliers": {"compromise": {"de": float("nan")}}},
+    {"apply_multipliers": "sometimes"},
 ])
 def test_ensemble_invalid_params(bad):
     with pytest.raises(ParamsError):
@@ -115,11 +117,41 @@ def test_procedure_invalid_params(bad):
         get_model("procedure_compromise", **bad)
 
 
-def test_fitters_on_a_small_sample(dev):
+def test_procedure_fitter_on_a_small_sample(dev):
     sub = dev[:60]
     params, mae = fit_procedure_compromise(sub, max_sweeps=2)
     neutral = CaseBatch.from_cases(sub)
     assert mae <= neutral.mae(neutral.predict(NEUTRAL)) + 1e-9
-    X = np.c_[neutral.predict(NEUTRAL), neutral.predict(params)]
-    w = fit_ensemble_weights(X, sub)
-    assert w.min() >= 0 and w.sum() == pytest.approx(1.0)
+
+
+def test_capability_tables_apply_to_deu_scenarios_only(dev):
+    """The shipped tables are keyed by DEU actor codes: used on DEU scenarios, ignored on
+    others unless asked ("always"), and "never" turns them off."""
+    proposal = dev[0].scenario
+    assert proposal.meta["format"] == "deu"
+    plain = get_model("ensemble", apply_multipliers="never").forecast(proposal, rng=0)
+    fitted = get_model("ensemble").forecast(proposal, rng=0)
+    assert not np.allclose(plain.outcome, fitted.outcome)
+    mean = (get_model("compromise").forecast(proposal).outcome
+            + get_model("exchange").forecast(proposal, rng=0).outcome) / 2
+    np.testing.assert_allclose(plain.outcome, mean, atol=1e-9)
+    other = proposal.model_copy(update={"meta": {**proposal.meta, "format": "yaml"}})
+    np.testing.assert_allclose(get_model("ensemble").forecast(other, rng=0).outcome,
+                               plain.outcome, atol=1e-9)
+    np.testing.assert_allclose(
+        get_model("ensemble", apply_multipliers="always").forecast(other, rng=0).outcome,
+        fitted.outcome, atol=1e-9)
+
+
+def test_capability_multipliers_scale_the_member():
+    s = read_deu_issue(DEU, "d00032i1")
+    doubled = {"de": 2.0, "fr": 0.0}
+    e = get_model("ensemble", members=("compromise",), weights=(1.0,),
+                  capability_multipliers={"compromise": doubled}, apply_multipliers="always")
+    caps = {a.id: a.capability for a in s.actors}
+    sal = {st.actor: st.salience for st in s.stances}
+    pos = {st.actor: st.position for st in s.stances}
+    w = {a: caps[a] * sal[a] * doubled.get(a, 1.0) for a in caps}
+    expected = sum(w[a] * pos[a] for a in w) / sum(w.values())
+    lo, hi = min(pos.values()), max(pos.values())
+    assert e.forecast(s).outcome[0] == pytest.approx(min(max(expected, lo), hi))

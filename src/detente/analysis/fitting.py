@@ -1,5 +1,5 @@
-"""Fit the parameters of ``procedure_compromise`` and the weights of ``ensemble`` on
-backtest cases (issues with recorded outcomes), minimising mean absolute error.
+"""Fit the parameters of ``procedure_compromise`` and the capability tables of ``ensemble``
+on backtest cases (issues with recorded outcomes), minimising mean absolute error.
 
 Used only through cross-validation grouped by proposal (``scripts/backtest_table.py``):
 parameters are fitted on the training folds and scored on the held-out proposals, and the
@@ -9,16 +9,16 @@ shipped parameters are a fit on the whole development set.
 from __future__ import annotations
 
 import warnings
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-from scipy.optimize import linprog
+from scipy.optimize import minimize
 
 from detente.analysis.backtest import BacktestCase
 from detente.errors import NotConvergedWarning
-from detente.models.ensemble import member_outcomes
+from detente.models.base import ForecastModel
 from detente.models.procedural import (
     NEUTRAL,
     ProcedureCompromiseModel,
@@ -26,17 +26,19 @@ from detente.models.procedural import (
     _procedure,
     _rule,
     procedure_compromise_batch,
-    procedure_context,
 )
 from detente.models.registry import get_model
 from detente.scenario.arrays import scenario_arrays
 
 __all__ = [
+    "CAPABILITY_PENALTIES",
     "PROCEDURE_GRID",
+    "ActorPanel",
     "CaseBatch",
-    "fit_ensemble_weights",
+    "fit_capability_multipliers",
+    "fit_log_multipliers",
     "fit_procedure_compromise",
-    "member_predictions",
+    "member_panel",
     "procedure_params_model",
     "procedure_predictions",
 ]
@@ -147,50 +149,99 @@ def procedure_predictions(cases: Sequence[BacktestCase], params: Mapping[str, fl
     return CaseBatch.from_cases(cases).predict(params)
 
 
-def member_predictions(cases: Sequence[BacktestCase], members: Sequence[str], *,
-                       overrides: Mapping[str, Mapping[str, Any]] | None = None,
-                       fallback: str = "compromise") -> np.ndarray:
-    """``[case, member]`` forecasts, members that cannot run replaced by ``fallback`` (as
-    the ensemble does)."""
-    overrides = overrides or {}
-    models = [get_model(m, **dict(overrides.get(m, {}))) for m in members]
-    fb = get_model(fallback, **dict(overrides.get(fallback, {})))
-    out = np.full((len(cases), len(members)), np.nan)
-    rng = np.random.default_rng(0)
-    for i, c in enumerate(cases):
-        arrays = scenario_arrays(c.scenario)
-        k = arrays.issue_index(c.issue_id)
-        with procedure_context(c.scenario), warnings.catch_warnings():
-            warnings.simplefilter("ignore", NotConvergedWarning)
-            fb_val = None
-            for j, m in enumerate(models):
-                v = member_outcomes(m, arrays, rng)[k]
-                if np.isnan(v):
-                    if fb_val is None:
-                        fb_val = member_outcomes(fb, arrays, rng)[k]
-                    v = fb_val
-                out[i, j] = v
-    return out
-
-
-def fit_ensemble_weights(preds: np.ndarray, cases: Sequence[BacktestCase]) -> np.ndarray:
-    """Convex weights (>= 0, sum 1) minimising the mean absolute error of ``preds @ w``:
-    least absolute deviations as a linear programme."""
-    y = np.array([c.outcome for c in cases])
-    scale = 100.0 / np.array([c.width for c in cases])
-    X = preds * scale[:, None]
-    y = y * scale
-    n, k = X.shape
-    cost = np.r_[np.zeros(k), np.ones(2 * n)]
-    a_eq = np.vstack([np.c_[X, np.eye(n), -np.eye(n)], np.r_[np.ones(k), np.zeros(2 * n)]])
-    b_eq = np.r_[y, 1.0]
-    res = linprog(cost, A_eq=a_eq, b_eq=b_eq, bounds=[(0, None)] * (k + 2 * n), method="highs")
-    if not res.success:  # pragma: no cover - the LP is always feasible
-        raise RuntimeError(f"ensemble weight fit failed: {res.message}")
-    w = np.clip(res.x[:k], 0, None)
-    return w / w.sum()
-
-
 def procedure_params_model(params: Mapping[str, float]) -> ProcedureCompromiseModel:
     """A model instance with fitted ``params`` (other settings at their defaults)."""
     return ProcedureCompromiseModel(ProcedureCompromiseParams(**params))
+
+
+# ---------------------------------------------------------------------------------------
+# capability tables (ensemble members)
+
+CAPABILITY_PENALTIES: tuple[float, ...] = (0.03, 0.1, 0.3)
+"""Ridge penalties on the log-multipliers; the shipped table is the mean of the fits at
+each (averaging over the grid instead of picking one, so no penalty is tuned)."""
+
+SMOOTHING = 1.0
+"""The loss is mean sqrt(e^2 + SMOOTHING) on the 0-100 scale: absolute error, smoothed
+near zero so that the gradient exists."""
+
+
+@dataclass(frozen=True)
+class ActorPanel:
+    """``[case, actor]`` arrays of one member model on backtest cases, actors keyed by id:
+    the member's final-round positions and capability x salience weights (0 where the
+    actor holds no stance), positions and outcomes rescaled to 0-100."""
+
+    actor_ids: tuple[str, ...]
+    position: np.ndarray
+    weight: np.ndarray
+    outcome: np.ndarray
+
+    def predict(self, log_multipliers: np.ndarray, rows: np.ndarray | None = None
+                ) -> np.ndarray:
+        """Weighted mean of the final positions with weights x exp(log_multipliers)."""
+        sel = slice(None) if rows is None else rows
+        w = self.weight[sel] * np.exp(log_multipliers)[None, :]
+        return (w * self.position[sel]).sum(axis=1) / w.sum(axis=1)
+
+
+def member_panel(cases: Sequence[BacktestCase], member: str | ForecastModel, *,
+                 seed: int = 0) -> ActorPanel:
+    """Run ``member`` once per distinct scenario of ``cases`` (with the scenario's own
+    capabilities) and collect its final positions and weights per case."""
+    model = get_model(member) if isinstance(member, str) else member
+    actor_ids = tuple(OrderedDict.fromkeys(
+        a for c in cases for a in scenario_arrays(c.scenario).actor_ids))
+    col = {a: j for j, a in enumerate(actor_ids)}
+    n = len(cases)
+    pos, weight = np.zeros((n, len(actor_ids))), np.zeros((n, len(actor_ids)))
+    finals: dict[int, np.ndarray] = {}
+    for i, c in enumerate(cases):
+        arrays = scenario_arrays(c.scenario)
+        key = id(c.scenario)
+        if key not in finals:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NotConvergedWarning)
+                finals[key] = model.forecast(c.scenario, rng=seed).positions[-1]
+        k = arrays.issue_index(c.issue_id)
+        cols = [col[a] for a in arrays.actor_ids]
+        present = arrays.present[:, k]
+        scaled = (finals[key][:, k] - c.scale_min) / c.width * 100.0
+        pos[i, cols] = np.where(present, np.nan_to_num(scaled), 0.0)
+        weight[i, cols] = np.where(present, arrays.capability[:, k] * arrays.salience[:, k], 0.0)
+    outcome = np.array([(c.outcome - c.scale_min) / c.width * 100.0 for c in cases])
+    return ActorPanel(actor_ids, pos, weight, outcome)
+
+
+def fit_log_multipliers(panel: ActorPanel, penalty: float, *,
+                        rows: np.ndarray | None = None) -> np.ndarray:
+    """Log capability multipliers minimising the smoothed mean absolute error of the
+    weighted mean of ``panel``'s positions plus ``penalty * sum(theta^2)`` (L-BFGS with the
+    analytic gradient). Actors absent from ``rows`` stay at 0 (multiplier 1)."""
+    sel = np.arange(len(panel.outcome)) if rows is None else np.asarray(rows)
+    x, b, y = panel.position[sel], panel.weight[sel], panel.outcome[sel]
+    live = b.sum(axis=1) > 0
+    x, b, y = x[live], b[live], y[live]
+    m = len(y)
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w = b * np.exp(theta)[None, :]
+        total = w.sum(axis=1)
+        f = (w * x).sum(axis=1) / total
+        e = f - y
+        r = np.sqrt(e * e + SMOOTHING)
+        d_f = e / r / m
+        grad = ((w * (x - f[:, None])) / total[:, None] * d_f[:, None]).sum(axis=0)
+        return float(r.mean() + penalty * theta @ theta), grad + 2.0 * penalty * theta
+
+    res = minimize(loss, np.zeros(len(panel.actor_ids)), jac=True, method="L-BFGS-B")
+    return np.asarray(res.x)
+
+
+def fit_capability_multipliers(panel: ActorPanel, *, rows: np.ndarray | None = None,
+                               penalties: Sequence[float] = CAPABILITY_PENALTIES
+                               ) -> dict[str, float]:
+    """``{actor_id: factor}``: exp of the mean of :func:`fit_log_multipliers` over
+    ``penalties`` (rounded to 6 decimals, as shipped)."""
+    theta = np.mean([fit_log_multipliers(panel, lam, rows=rows) for lam in penalties], axis=0)
+    return {a: round(float(np.exp(t)), 6) for a, t in zip(panel.actor_ids, theta, strict=True)}

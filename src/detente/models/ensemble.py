@@ -1,5 +1,5 @@
-"""Ensemble: a convex combination of other models' forecasts, with weights fitted on real
-outcomes.
+"""Ensemble: a weighted average of other models' forecasts, each member optionally run with
+fitted capability weights.
 
 For each issue the ensemble forecast is ``sum_k w_k f_k / sum_k w_k`` over member models
 ``f_k``, clipped to the range of the actors' positions (the Pareto set of single-peaked
@@ -8,34 +8,44 @@ forecast an issue (``status_quo`` where the issue has no reference point) is rep
 that issue by the ``fallback`` member, which keeps the weights fixed and the forecast
 defined everywhere.
 
-Members run with their default parameters. ``procedure_compromise`` members read the DEU
-procedure meta as in their own ``forecast``. The default members and weights were fitted
-on the DEU development set only (least absolute deviations under a convexity constraint;
-``detente/data/fitted/ensemble.json`` records how, and the cross-validated accuracy).
+Fitted capability weights: a member may carry a table ``capability_multipliers[member]``
+``{actor_id: factor}``; the member then runs on the scenario with each named actor's
+capability multiplied by its factor (others keep theirs). The tables answer "which actors
+carry more or less weight than their formal votes", which the DEU literature finds varies
+by actor (Thomson 2011, ch. 5). They are keyed by DEU actor codes (``com``, ``ep``, ``de``,
+``uk``...), so by default (``apply_multipliers="deu"``) they apply only to scenarios imported
+from a DEU file (``meta.format == "deu"``); elsewhere the members run on the scenario's own
+capabilities. ``"always"`` applies them to any scenario whose actor ids match.
 
-The ensemble is per-issue, deterministic and invariant to scaling capabilities when its
-members are (true for the defaults); with other members it inherits their behaviour.
+Default: the equal-weight average of the compromise model and Stokman's exchange model,
+each with its own capability table fitted on the DEU development set (how, and the
+cross-validated accuracy: ``detente/data/fitted/ensemble.json``, ``docs/models/ensemble.md``).
+The exchange member trades across the issues of one scenario, so run DEU proposals as one
+scenario (``read_deu(..., by="proposal")``, which ``detente backtest`` does).
 
 References
 ----------
 Wolpert, D. H. (1992). Stacked generalization. *Neural Networks* 5(2).
-Breiman, L. (1996). Stacked regressions. *Machine Learning* 24(1).
 Graefe, A., Armstrong, J. S., Jones, R. J. & Cuzán, A. G. (2014). Combining forecasts: an
 application to elections. *International Journal of Forecasting* 30(1).
+Stokman, F. N. & Van Oosten, R. (1994). The exchange of voting positions. In Bueno de
+Mesquita & Stokman (eds.), *European Community Decision Making*, Yale UP.
+Thomson, R. (2011). *Resolving Controversy in the European Union*, Cambridge UP.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from detente.errors import DetenteError, ModelError, NotConvergedWarning
 from detente.models.base import Forecast, ForecastModel, ModelParams, ModelTags, RunResult
-from detente.models.procedural import procedure_context
+from detente.models.fitted import fitted_record
+from detente.models.procedural import procedure_context, scenario_meta
 from detente.random import SeedLike
 from detente.scenario.arrays import ScenarioArrays
 from detente.scenario.schema import Scenario
@@ -43,13 +53,25 @@ from detente.scenario.schema import Scenario
 __all__ = ["EnsembleModel", "EnsembleParams", "member_outcomes"]
 
 
+def _shipped(key: str) -> Any:
+    value = fitted_record("ensemble")["params"][key]
+    if key == "capability_multipliers":
+        return {member: dict(table) for member, table in value.items()}
+    return tuple(value)
+
+
 class EnsembleParams(ModelParams):
     """members: registered model names; weights: one non-negative weight per member
-    (normalised to sum 1); fallback: the member that stands in where another fails."""
+    (normalised to sum 1); capability_multipliers: ``{member: {actor: factor}}`` for the
+    members that have a table (tables of models that are not members are unused);
+    apply_multipliers: where the tables apply (see the module doc); fallback:
+    the member that stands in where another fails."""
 
-    members: tuple[str, ...] = ("compromise", "weighted_median", "mean", "status_quo",
-                                "procedure_compromise")
-    weights: tuple[float, ...] = (0.0, 0.0, 0.147207, 0.0, 0.852793)
+    members: tuple[str, ...] = Field(default_factory=lambda: _shipped("members"))
+    weights: tuple[float, ...] = Field(default_factory=lambda: _shipped("weights"))
+    capability_multipliers: dict[str, dict[str, float]] = Field(
+        default_factory=lambda: _shipped("capability_multipliers"))
+    apply_multipliers: Literal["deu", "always", "never"] = "deu"
     fallback: str = "compromise"
     clip_to_positions: bool = True
 
@@ -62,6 +84,10 @@ class EnsembleParams(ModelParams):
                              "members; give one weight per member")
         if any(not np.isfinite(w) or w < 0 for w in self.weights) or sum(self.weights) <= 0:
             raise ValueError("weights: must be finite, >= 0 and not all zero")
+        for member, table in self.capability_multipliers.items():
+            if any(not np.isfinite(v) or v < 0 for v in table.values()):
+                raise ValueError(f"capability_multipliers.{member}: factors must be finite "
+                                 "and >= 0")
         if len(set(self.members)) != len(self.members):
             raise ValueError("members: each model may appear once")
         if "ensemble" in self.members or self.fallback == "ensemble":
@@ -69,20 +95,10 @@ class EnsembleParams(ModelParams):
         from detente.models.registry import available_models
 
         known = available_models()
-        for name in (*self.members, self.fallback):
+        for name in (*self.members, self.fallback, *self.capability_multipliers):
             if name not in known:
                 raise ValueError(f"unknown model {name!r}; choose from {', '.join(known)}")
         return self
-
-
-def _issue_arrays(arrays: ScenarioArrays, k: int) -> ScenarioArrays:
-    sl = slice(k, k + 1)
-    return ScenarioArrays(
-        actor_ids=arrays.actor_ids, issue_ids=arrays.issue_ids[sl],
-        position=arrays.position[:, sl], salience=arrays.salience[:, sl],
-        capability=arrays.capability[:, sl], present=arrays.present[:, sl],
-        scale_min=arrays.scale_min[sl], scale_max=arrays.scale_max[sl],
-        status_quo=arrays.status_quo[sl])
 
 
 def member_outcomes(model: ForecastModel, arrays: ScenarioArrays,
@@ -102,37 +118,44 @@ def member_outcomes(model: ForecastModel, arrays: ScenarioArrays,
         out = np.full(arrays.n_issues, np.nan)
         for k in range(arrays.n_issues):
             try:
-                out[k] = float(model.forecast_arrays(_issue_arrays(arrays, k), rng=rng).outcome[0])
+                out[k] = float(model.forecast_arrays(arrays.issue_slice(k), rng=rng).outcome[0])
             except DetenteError:
                 pass
         return out
 
 
 class EnsembleModel(ForecastModel):
-    """Weighted combination of member models, fitted on the DEU development set.
+    """Weighted average of member models, each optionally with fitted capability weights.
 
     References
     ----------
-    Wolpert (1992); Breiman (1996); Graefe et al. (2014).
+    Wolpert (1992); Graefe et al. (2014); Stokman & Van Oosten (1994); Thomson (2011).
     """
 
     name = "ensemble"
     Params = EnsembleParams
-    tags = ModelTags(uses_status_quo=True)
-    summary = "convex combination of member models, weights fitted on DEU (stacking)"
+    # members may be joint (exchange) and stochastic (its tie-breaks): promise no more
+    tags = ModelTags(per_issue=False, multi_dimensional=True, stochastic=True,
+                     uses_status_quo=True)
+    summary = ("average of compromise and exchange models with capability weights fitted on "
+               "DEU (members and weights configurable)")
     presets: Mapping[str, Mapping[str, Any]] = {
         "baselines": {"members": ("compromise", "weighted_median", "mean"),
-                      "weights": (1.0, 0.0, 0.0)},
+                      "weights": (1.0, 0.0, 0.0), "capability_multipliers": {}},
     }
 
     def forecast(self, scenario: Scenario, *, rng: SeedLike = None) -> Forecast:
         with procedure_context(scenario):
             return super().forecast(scenario, rng=rng)
 
-    def _members(self) -> list[ForecastModel]:
-        from detente.models.registry import get_model
-
-        return [get_model(n) for n in self.params.members]
+    def _member_arrays(self, arrays: ScenarioArrays, member: str) -> ScenarioArrays:
+        p = self.params
+        table = p.capability_multipliers.get(member)
+        if table is None or p.apply_multipliers == "never":
+            return arrays
+        if p.apply_multipliers == "deu" and scenario_meta().get("format") != "deu":
+            return arrays
+        return arrays.with_capability_multipliers(table)
 
     def _run(self, arrays: ScenarioArrays, rng: np.random.Generator) -> RunResult:
         from detente.models.registry import get_model
@@ -143,18 +166,17 @@ class EnsembleModel(ForecastModel):
         w = np.asarray(p.weights, dtype=float)
         w = w / w.sum()
         preds = np.empty((len(p.members), arrays.n_issues))
-        fallback = None
-        for j, member in enumerate(self._members()):
+        for j, name in enumerate(p.members):
             if w[j] == 0.0:
                 preds[j] = 0.0
                 continue
-            preds[j] = member_outcomes(member, arrays, rng)
+            member_arrays = self._member_arrays(arrays, name)
+            preds[j] = member_outcomes(get_model(name), member_arrays, rng)
             if np.isnan(preds[j]).any():
-                if fallback is None:
-                    fallback = member_outcomes(get_model(p.fallback), arrays, rng)
-                    if np.isnan(fallback).any():
-                        raise ModelError(f"{self.name}: fallback model {p.fallback!r} cannot "
-                                         "forecast every issue; choose another fallback")
+                fallback = member_outcomes(get_model(p.fallback), member_arrays, rng)
+                if np.isnan(fallback).any():
+                    raise ModelError(f"{self.name}: fallback model {p.fallback!r} cannot "
+                                     "forecast every issue; choose another fallback")
                 preds[j] = np.where(np.isnan(preds[j]), fallback, preds[j])
         out = w @ preds
         if p.clip_to_positions:

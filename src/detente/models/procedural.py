@@ -41,11 +41,8 @@ Thomson, R. (2011). *Resolving Controversy in the European Union*, Cambridge UP.
 from __future__ import annotations
 
 import contextvars
-import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from functools import lru_cache
-from importlib import resources
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -63,7 +60,7 @@ __all__ = [
     "ProcedureCompromiseParams",
     "procedure_compromise_batch",
     "procedure_context",
-    "fitted_record",
+    "scenario_meta",
 ]
 
 # The scenario meta the current ``forecast`` call runs under (procedure, voting rule).
@@ -100,11 +97,9 @@ def _rule(meta: Mapping[str, Any], setting: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=8)
-def fitted_record(model: str) -> dict[str, Any]:
-    """The shipped fit record ``detente/data/fitted/<model>.json`` (params + provenance)."""
-    path = resources.files("detente").joinpath("data", "fitted", f"{model}.json")
-    return json.loads(path.read_text(encoding="utf-8"))
+def scenario_meta() -> Mapping[str, Any]:
+    """The meta of the scenario whose ``forecast`` is running (empty outside one)."""
+    return _CONTEXT.get()
 
 
 class ProcedureCompromiseParams(ModelParams):
@@ -209,7 +204,7 @@ class ProcedureCompromiseModel(ForecastModel):
             bad = [i for i, ok in zip(arrays.issue_ids, arrays.present.any(axis=0), strict=True)
                    if not ok]
             raise ModelError(f"{self.name}: issue(s) {', '.join(bad)} have no actor with a stance")
-        meta = _CONTEXT.get()
+        meta = scenario_meta()
         p = self.params
         m = arrays.n_issues
         mult = self.multipliers(arrays.actor_ids, meta)

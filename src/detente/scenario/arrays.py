@@ -11,7 +11,8 @@ that the parent's clout, which its factions share, is not counted twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -59,6 +60,23 @@ class ScenarioArrays:
 
     def actor_index(self, actor_id: str) -> int:
         return self.actor_ids.index(actor_id)
+
+    def with_capability_multipliers(self, multipliers: Mapping[str, float]) -> ScenarioArrays:
+        """A copy whose actors' capabilities are multiplied by ``multipliers[actor_id]``
+        (actors not named keep theirs). Used by fitted capability weights."""
+        m = np.array([float(multipliers.get(a, 1.0)) for a in self.actor_ids])
+        if not np.all(np.isfinite(m) & (m >= 0)):
+            raise ValueError("capability multipliers must be finite and >= 0")
+        return replace(self, capability=_frozen(self.capability * m[:, None]))
+
+    def issue_slice(self, k: int) -> ScenarioArrays:
+        """The arrays of issue ``k`` alone (same actors)."""
+        sl = slice(k, k + 1)
+        return replace(self, issue_ids=self.issue_ids[sl], position=self.position[:, sl],
+                       salience=self.salience[:, sl], capability=self.capability[:, sl],
+                       present=self.present[:, sl], delegated=self.delegated[:, sl],
+                       scale_min=self.scale_min[sl], scale_max=self.scale_max[sl],
+                       status_quo=self.status_quo[sl])
 
 
 def _build(scenario: Scenario) -> ScenarioArrays:
