@@ -188,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         timings[label] = time.perf_counter() - t0
         print(f"  {label}: CV MAE {np.mean(cv[label]):.2f}")
     t0 = time.perf_counter()
-    panels = {m: member_panel(cases, m) for m in ENSEMBLE_MEMBERS}
+    draws = get_model("ensemble").params.stochastic_draws
+    panels = {m: member_panel(cases, m, draws=draws) for m in ENSEMBLE_MEMBERS}
     for label, members in ENSEMBLE_VARIANTS.items():
         runs = [_cv_ensemble(cases, panels, members, args.folds, s) for s in seeds]
         cv[label] = [score_predictions(cases, r, model=label).mae for r in runs]
@@ -223,7 +224,9 @@ def main(argv: list[str] | None = None) -> int:
                        "weights": [1.0] * len(ENSEMBLE_MEMBERS),
                        "capability_multipliers": dict(zip(ENSEMBLE_MEMBERS, tables,
                                                           strict=True))},
-            "method": "equal-weight average of the members (weights not fitted). Each "
+            "method": "equal-weight average of the members (weights not fitted); the "
+                      "stochastic exchange member averaged over stochastic_draws tie-break "
+                      "streams. Each "
                       "member's capability table {actor: factor}: the member is run once per "
                       "proposal with the data's capabilities (Council votes); factors "
                       "exp(theta) minimise mean sqrt(e^2 + 1) of the capability x salience "

@@ -132,15 +132,32 @@ def test_capability_tables_apply_to_deu_scenarios_only(dev):
     plain = get_model("ensemble", apply_multipliers="never").forecast(proposal, rng=0)
     fitted = get_model("ensemble").forecast(proposal, rng=0)
     assert not np.allclose(plain.outcome, fitted.outcome)
+    one_draw = get_model("ensemble", apply_multipliers="never", stochastic_draws=1)
     mean = (get_model("compromise").forecast(proposal).outcome
             + get_model("exchange").forecast(proposal, rng=0).outcome) / 2
-    np.testing.assert_allclose(plain.outcome, mean, atol=1e-9)
+    np.testing.assert_allclose(one_draw.forecast(proposal, rng=0).outcome, mean, atol=1e-9)
     other = proposal.model_copy(update={"meta": {**proposal.meta, "format": "yaml"}})
     np.testing.assert_allclose(get_model("ensemble").forecast(other, rng=0).outcome,
                                plain.outcome, atol=1e-9)
     np.testing.assert_allclose(
         get_model("ensemble", apply_multipliers="always").forecast(other, rng=0).outcome,
         fitted.outcome, atol=1e-9)
+
+
+def test_stochastic_members_are_averaged_over_independent_draws(dev):
+    """The exchange member breaks exact ties at random; the ensemble averages it over
+    ``stochastic_draws`` spawned streams, so a seed repeats the forecast."""
+    proposal = next(c.scenario for c in dev if len(c.scenario.issues) >= 4)
+    e = get_model("ensemble", members=("exchange",), weights=(1.0,), capability_multipliers={},
+                  stochastic_draws=5)
+    a, b = e.forecast(proposal, rng=3).outcome, e.forecast(proposal, rng=3).outcome
+    np.testing.assert_array_equal(a, b)
+    gens = np.random.default_rng(3).spawn(5)
+    ex = get_model("exchange")
+    by_hand = np.mean([ex.forecast(proposal, rng=g).outcome for g in gens], axis=0)
+    lo = [min(s.position for s in proposal.stances if s.issue == i) for i in proposal.issue_ids]
+    hi = [max(s.position for s in proposal.stances if s.issue == i) for i in proposal.issue_ids]
+    np.testing.assert_allclose(a, np.clip(by_hand, lo, hi), atol=1e-9)
 
 
 def test_capability_multipliers_scale_the_member():

@@ -186,10 +186,13 @@ class ActorPanel:
 
 
 def member_panel(cases: Sequence[BacktestCase], member: str | ForecastModel, *,
-                 seed: int = 0) -> ActorPanel:
+                 seed: int = 0, draws: int = 1) -> ActorPanel:
     """Run ``member`` once per distinct scenario of ``cases`` (with the scenario's own
-    capabilities) and collect its final positions and weights per case."""
+    capabilities) and collect its final positions and weights per case. A stochastic member
+    is run ``draws`` times on independent streams and its final positions averaged."""
     model = get_model(member) if isinstance(member, str) else member
+    if not model.tags.stochastic:
+        draws = 1
     actor_ids = tuple(OrderedDict.fromkeys(
         a for c in cases for a in scenario_arrays(c.scenario).actor_ids))
     col = {a: j for j, a in enumerate(actor_ids)}
@@ -202,7 +205,9 @@ def member_panel(cases: Sequence[BacktestCase], member: str | ForecastModel, *,
         if key not in finals:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", NotConvergedWarning)
-                finals[key] = model.forecast(c.scenario, rng=seed).positions[-1]
+                gens = np.random.default_rng(seed).spawn(draws) if draws > 1 else [seed]
+                finals[key] = np.mean([model.forecast(c.scenario, rng=g).positions[-1]
+                                       for g in gens], axis=0)
         k = arrays.issue_index(c.issue_id)
         cols = [col[a] for a in arrays.actor_ids]
         present = arrays.present[:, k]

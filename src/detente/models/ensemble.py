@@ -62,7 +62,9 @@ def _shipped(key: str) -> Any:
 
 class EnsembleParams(ModelParams):
     """members: registered model names; weights: one non-negative weight per member
-    (normalised to sum 1); capability_multipliers: ``{member: {actor: factor}}`` for the
+    (normalised to sum 1); stochastic_draws: a stochastic member (exchange, through its
+    tie-breaks) is run this many times on independent streams and averaged;
+    capability_multipliers: ``{member: {actor: factor}}`` for the
     members that have a table (tables of models that are not members are unused);
     apply_multipliers: where the tables apply (see the module doc); fallback:
     the member that stands in where another fails."""
@@ -72,6 +74,7 @@ class EnsembleParams(ModelParams):
     capability_multipliers: dict[str, dict[str, float]] = Field(
         default_factory=lambda: _shipped("capability_multipliers"))
     apply_multipliers: Literal["deu", "always", "never"] = "deu"
+    stochastic_draws: int = Field(default=8, ge=1, le=1000)
     fallback: str = "compromise"
     clip_to_positions: bool = True
 
@@ -171,7 +174,10 @@ class EnsembleModel(ForecastModel):
                 preds[j] = 0.0
                 continue
             member_arrays = self._member_arrays(arrays, name)
-            preds[j] = member_outcomes(get_model(name), member_arrays, rng)
+            member = get_model(name)
+            draws = p.stochastic_draws if member.tags.stochastic else 1
+            preds[j] = np.mean([member_outcomes(member, member_arrays, g)
+                                for g in (rng.spawn(draws) if draws > 1 else [rng])], axis=0)
             if np.isnan(preds[j]).any():
                 fallback = member_outcomes(get_model(p.fallback), member_arrays, rng)
                 if np.isnan(fallback).any():
