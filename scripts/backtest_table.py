@@ -36,6 +36,7 @@ from detente.analysis.backtest import (  # noqa: E402
     BacktestCase,
     ModelScore,
     backtest,
+    conformal_coverage,
     cross_validated_predictions,
     load_backtest_cases,
     predict,
@@ -367,6 +368,21 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         lines += ["(Monte Carlo coverage skipped: detente.simulate.montecarlo not available.)",
                   ""]
+    lines += ["## Outcome intervals from the models' own errors (cross-conformal)", "",
+              "Forecast ± the quantile of the absolute errors on the other folds' proposals "
+              "(`detente.analysis.backtest.conformal_coverage`; the ensemble's forecasts are "
+              "its out-of-fold ones). These include the model's error, so they are honest "
+              "outcome intervals. Their width shows how far apart a forecast and the real "
+              "outcome typically are:", "",
+              "| model | nominal | coverage | mean width |", "|---|---|---|---|"]
+    for label, values in (("compromise", comp), ("ensemble", oof["ensemble"])):
+        for c in conformal_coverage(cases, values, k=args.folds, seed=args.seed):
+            lines.append(f"| {label} | {c.nominal:.0%} | {c.coverage:.1%} | "
+                         f"{c.mean_width:.1f} |")
+    lines += ["", "A 90% outcome interval spans most of the 0–100 scale for either model. "
+              "Read point forecasts of single issues with that in mind; the models are "
+              "more useful for comparing scenarios and for averages over many issues than "
+              "for one issue.", ""]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines))
     print(f"wrote {args.out}")

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from detente.analysis.backtest import (
     backtest,
     backtest_cases,
+    conformal_coverage,
     cross_validated_predictions,
     grouped_folds,
     interval_coverage,
@@ -239,3 +240,16 @@ def test_montecarlo_coverage_on_a_few_issues(dev):
     b = montecarlo_coverage(cases, n=50, seed=1)
     assert a == b and [c.nominal for c in a] == [pytest.approx(0.9), pytest.approx(0.5)]
     assert all(c.n == 8 and 0 <= c.coverage <= 1 and c.mean_width > 0 for c in a)
+
+
+def test_conformal_intervals_are_calibrated_out_of_fold(dev):
+    cases = dev[0]
+    comp = predict(get_model("compromise"), cases).values
+    cov = {round(c.nominal, 2): c for c in conformal_coverage(cases, comp, levels=(0.5, 0.9))}
+    assert abs(cov[0.5].coverage - 0.5) < 0.06 and abs(cov[0.9].coverage - 0.9) < 0.05
+    assert 0 < cov[0.5].mean_width < cov[0.9].mean_width <= 100
+    exact = np.array([c.outcome for c in cases])
+    (perfect,) = conformal_coverage(cases, exact, levels=(0.9,))
+    assert perfect.coverage == 1.0 and perfect.mean_width == 0.0
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        conformal_coverage(cases, comp, levels=(1.5,))
