@@ -13,8 +13,11 @@ from pathlib import Path
 __all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_with"]
 
 
-def atomic_write_with(path: str | Path, writer: Callable[[Path], None]) -> None:
-    """Call ``writer(tmp_path)`` then move the temporary file onto ``path``."""
+def atomic_write_with(path: str | Path, writer: Callable[[Path], object]) -> None:
+    """Call ``writer(tmp_path)`` then move the temporary file onto ``path``.
+
+    Whatever ``writer`` returns is ignored.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)

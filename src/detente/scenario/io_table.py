@@ -214,8 +214,8 @@ def dump_table(scenario: Scenario) -> str:
     for i in scenario.issues:
         w.writerow(["#issue", i.id, _safe(i.name), repr(i.scale_min), repr(i.scale_max),
                     _safe(i.units or ""), "" if i.status_quo is None else repr(i.status_quo)])
-        for a in i.anchors:
-            w.writerow(["#anchor", i.id, repr(a.value), _safe(a.label)])
+        for anc in i.anchors:
+            w.writerow(["#anchor", i.id, repr(anc.value), _safe(anc.label)])
     has_cap = {i.id for i in scenario.issues
                if any(s.capability is not None for s in scenario.stances if s.issue == i.id)}
     header = list(_BASE)

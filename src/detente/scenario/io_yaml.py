@@ -208,6 +208,7 @@ def _first_error(exc: ValidationError, source: str, node: yaml.Node | None) -> I
     e = errs[0]
     loc = tuple(e["loc"])
     msg = e["msg"]
+    fix: str | None
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     # cross-field errors carry their own paths: point at the first one

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     BaseModel,
@@ -45,7 +45,7 @@ __all__ = [
     "cross_field_errors",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 
 Identifier = Annotated[
     str,
@@ -496,22 +496,22 @@ def cross_field_errors(sc: Scenario) -> list[tuple[str, str]]:
             if not iss.scale_min <= c.front_line <= iss.scale_max:
                 err(("conflict.front_line", f"{c.front_line:g} lies outside the scale of "
                      f"{c.issue!r} [{iss.scale_min:g}, {iss.scale_max:g}]; use a value inside it"))
-        for k, side in enumerate(c.sides):
-            known_actor(f"conflict.sides[{k}]", side, "side")
+        for j, side in enumerate(c.sides):
+            known_actor(f"conflict.sides[{j}]", side, "side")
     for n, e in enumerate(sc.events):
         check_evidence(f"events[{n}]", e.evidence)
         known_actor(f"events[{n}].actor", e.actor)
     seen_p: set[str] = set()
-    for n, r in enumerate(sc.ratification):
-        known_actor(f"ratification[{n}].principal", r.principal, "principal")
-        if r.principal in seen_p:
-            err((f"ratification[{n}].principal", f"second block for {r.principal!r}; keep one"))
-        seen_p.add(r.principal)
-        for m, k in enumerate(r.ratifiers):
+    for n, rat in enumerate(sc.ratification):
+        known_actor(f"ratification[{n}].principal", rat.principal, "principal")
+        if rat.principal in seen_p:
+            err((f"ratification[{n}].principal", f"second block for {rat.principal!r}; keep one"))
+        seen_p.add(rat.principal)
+        for m, ratifier in enumerate(rat.ratifiers):
             for field in ("ideal", "reversion", "salience"):
-                for iss_id in getattr(k, field):
+                for iss_id in getattr(ratifier, field):
                     known_issue(f"ratification[{n}].ratifiers[{m}].{field}", iss_id)
-        for iss_id in r.commitments:
+        for iss_id in rat.commitments:
             known_issue(f"ratification[{n}].commitments", iss_id)
     for n, u in enumerate(sc.uncertainty):
         if u.actor not in (None, "*"):

@@ -302,10 +302,11 @@ def read_decide_text(text: str, *, source: str = "<decide>", decide_compat: bool
         lo, hi = scale[iid]
         anchors = tuple(Anchor(value=v, label=lab or f"{v:g}")
                         for _, v, lab in sorted(rec.points, key=lambda t: t[1]))
-        desc = rec.description or None
-        name = desc if desc and desc != iid else iid
+        issue_desc = rec.description or None
+        name = issue_desc if issue_desc and issue_desc != iid else iid
         issue_objs.append(Issue(id=iid_map[iid], name=name,
-                                description=desc if desc and desc != name else None,
+                                description=issue_desc if issue_desc and issue_desc != name
+                                else None,
                                 scale_min=lo, scale_max=hi, anchors=anchors))
     max_power: dict[str, float] = {}
     for (aid, _iid), (_l, _p, _s, power, _c) in data.items():

@@ -222,7 +222,7 @@ def _check_actor(path: str, a: dict[str, Any], *, line: int) -> None:
                                  fix="scale the actor's saliences so they add up to 100 or less")
 
 
-def _check_counts(path: str, na: int, nd: int, *, line: int) -> None:
+def _check_counts(path: str, na: int, nd: int, *, line: int | None) -> None:
     if nd < 1:
         raise InputFileError(path, f"number of dimensions is {nd}; at least 1 is needed",
                              line=line, field="#dims", fix="give at least one dimension")
