@@ -21,6 +21,8 @@ per-draw offer loop of large batches (see ``_numba_available``).
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 
 __all__ = [
@@ -57,6 +59,8 @@ _DIRECT_LIMIT = 4_000_000  # elements of a [chunk, n, n, n] tensor built at once
 _PARALLEL_MIN = 200_000  # inner iterations below which numba kernels run on one thread
 _SMALL_N = 24  # batches of at most this many actors use the direct O(n^3) vote mass
 
+# the numba module (untyped), or None without it
+_nb: Any
 try:  # numba is optional (detente[fast]); everything falls back to NumPy without it
     import numba as _nb
 except Exception:  # pragma: no cover - depends on the environment
@@ -281,7 +285,7 @@ def _gain(z: np.ndarray, r: np.ndarray | float) -> np.ndarray:
 
 def gains(d: np.ndarray, r: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
     """(U^s - U^sq, U^f - U^sq) for distance ``d`` and exponent ``r`` (exact 2d, -2d at r=1)."""
-    if np.isscalar(r) and float(r) == 1.0:
+    if np.isscalar(r) and float(cast(float, r)) == 1.0:
         return 2.0 * d, -2.0 * d
     return _gain(-d, r), _gain(d, r)
 

@@ -89,6 +89,7 @@ class CompromiseModel(PerIssueModel):
 
     name = "compromise"
     Params = CompromiseParams
+    params: CompromiseParams
     tags = ModelTags()
     summary = "capability x salience weighted mean of positions (the benchmark)"
 
@@ -115,6 +116,7 @@ class WeightedMedianModel(PerIssueModel):
 
     name = "weighted_median"
     Params = WeightedMedianParams
+    params: WeightedMedianParams
     tags = ModelTags()
     summary = "capability x salience weighted median (median voter)"
 

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -137,12 +137,13 @@ class EnsembleModel(ForecastModel):
 
     name = "ensemble"
     Params = EnsembleParams
+    params: EnsembleParams
     # members may be joint (exchange) and stochastic (its tie-breaks): promise no more
     tags = ModelTags(per_issue=False, multi_dimensional=True, stochastic=True,
                      uses_status_quo=True)
     summary = ("average of compromise and exchange models with capability weights fitted on "
                "DEU (members and weights configurable)")
-    presets: Mapping[str, Mapping[str, Any]] = {
+    presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {
         "baselines": {"members": ("compromise", "weighted_median", "mean"),
                       "weights": (1.0, 0.0, 0.0), "capability_multipliers": {}},
     }

@@ -675,12 +675,12 @@ def explain_lines(forecast: Forecast, actor_id: str, issue_id: str | None = None
     lines: list[str] = []
     multi = len(forecast.issue_ids) > 1
     blocks: list[tuple[str | None, int | None, Any]] = []
-    for k, iss in enumerate(forecast.issue_ids):
-        if issue_id is not None and iss != issue_id:
+    for j, iid in enumerate(forecast.issue_ids):
+        if issue_id is not None and iid != issue_id:
             continue
-        det = forecast.details.get(iss)
+        det = forecast.details.get(iid)
         if isinstance(det, Mapping) and "moves" in det:
-            blocks.append((iss, k, det["moves"]))
+            blocks.append((iid, j, det["moves"]))
     rounds_det = forecast.details.get("rounds")
     if not blocks and isinstance(rounds_det, Mapping) and "moves" in rounds_det:
         blocks.append((None, None, rounds_det["moves"]))

@@ -179,6 +179,7 @@ class NashBargainingModel(PerIssueModel):
 
     name = "nash"
     Params = NashParams
+    params: NashParams
     tags = ModelTags(per_issue=True, capability_scale_invariant=True, uses_status_quo=True)
     summary = "n-actor Nash bargaining; no deal = status quo or continued war"
     presets = {

@@ -44,7 +44,7 @@ import contextvars
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -178,10 +178,11 @@ class ProcedureCompromiseModel(ForecastModel):
 
     name = "procedure_compromise"
     Params = ProcedureCompromiseParams
+    params: ProcedureCompromiseParams
     tags = ModelTags(uses_status_quo=True)
     summary = ("compromise with fitted exponents, procedure-dependent Parliament weight and a "
                "voting-rule pull toward the reference point (fitted on DEU)")
-    presets: Mapping[str, Mapping[str, Any]] = {"neutral": NEUTRAL}
+    presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {"neutral": NEUTRAL}
 
     def forecast(self, scenario: Scenario, *, rng: SeedLike = None) -> Forecast:
         with procedure_context(scenario):
@@ -201,7 +202,7 @@ class ProcedureCompromiseModel(ForecastModel):
 
     def _run(self, arrays: ScenarioArrays, rng: np.random.Generator) -> RunResult:
         if not bool(np.all(arrays.present.any(axis=0))):
-            bad = [i for i, ok in zip(arrays.issue_ids, arrays.present.any(axis=0), strict=True)
+            bad = [i for i, ok in zip(arrays.issue_ids, np.any(arrays.present, axis=0), strict=True)
                    if not ok]
             raise ModelError(f"{self.name}: issue(s) {', '.join(bad)} have no actor with a stance")
         meta = scenario_meta()

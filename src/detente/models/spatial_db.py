@@ -210,7 +210,7 @@ def export_ktab_db(forecast: Forecast, scenario: Scenario, path: str | Path, *,
             con.executemany(
                 "INSERT INTO PosEquiv (ScenarioId, Turn_t, Pos_i, Eqv_j) VALUES (?, ?, ?, ?)",
                 equiv)
-            probs = []
+            probs: list[tuple[object, ...]] = []
             persp = [d["initial"].get("perspective_probs")] + \
                 [r.get("perspective_probs") for r in rounds]
             own = [d["initial"]["probabilities"]] + [r["probabilities"] for r in rounds]
@@ -223,7 +223,8 @@ def export_ktab_db(forecast: Forecast, scenario: Scenario, path: str | Path, *,
             con.executemany(
                 "INSERT INTO PosProb (ScenarioId, Turn_t, Est_h, Pos_i, Prob) VALUES "
                 "(?, ?, ?, ?, ?)", probs)
-            brows, crows = [], []
+            brows: list[tuple[object, ...]] = []
+            crows: list[tuple[object, ...]] = []
             for r in rounds:
                 t = r["turn"] - 1  # bargains are numbered by the state they start from
                 for sq in r.get("status_quo", []):

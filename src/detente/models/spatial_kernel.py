@@ -866,8 +866,8 @@ def run_smp(cap: np.ndarray, pos0: np.ndarray, sal: np.ndarray, accom: np.ndarra
                 if np.any(newp != x[kq]):
                     mover[kq] = sel.bid
                 new_x[kq] = newp
-        # ideals
-        if identity:
+        # ideals (identity is False only when an accommodation matrix was given)
+        if identity or accom is None:
             new_q = new_x.copy()
         else:
             rs = np.minimum(accom.sum(axis=1), 1.0)
