@@ -141,8 +141,8 @@ def _pieces(y: float, s: float, budget: float, lo: float, hi: float, width: floa
     if not math.isnan(y) and lo < y < hi:
         pts.add(y)
     active = line is not None and direction != 0 and penalty > 0
-    if active and lo < line < hi:  # type: ignore[operator]
-        pts.add(float(line))  # type: ignore[arg-type]
+    if active and line is not None and lo < line < hi:
+        pts.add(float(line))
     b = sorted(pts)
     out: list[Interval] = []
 
@@ -169,8 +169,9 @@ def _pieces(y: float, s: float, budget: float, lo: float, hi: float, width: floa
         # endpoints exactly on the line are not beyond it
     if len(b) == 1:
         out.append((b[0], b[0])) if f(b[0], b[0]) <= budget else None
-    if active and lo <= line <= hi and f(line, line + (1 if direction > 0 else -1)) <= budget:  # type: ignore[operator]
-        out.append((line, line))  # type: ignore[arg-type]
+    if (active and line is not None and lo <= line <= hi
+            and f(line, line + (1 if direction > 0 else -1)) <= budget):
+        out.append((line, line))
     return _merge(out)
 
 

@@ -254,7 +254,7 @@ def evaluate(scenario: Scenario, proposal: Proposal, *, month: int = 0,
                           attrition=ap) if principals else None
     gain = table.gain(x[None])[0]
     acc = table.accepts(x[None])[0]
-    actors = []
+    actors: list[dict[str, Any]] = []
     for k, a in enumerate(table.actor_ids):
         u = -float(table.loss(x[None])[0, k])
         actors.append({"actor": a, "utility": u, "no_deal": u - float(gain[k]),
@@ -262,20 +262,20 @@ def evaluate(scenario: Scenario, proposal: Proposal, *, month: int = 0,
                        "principal": a in principals,
                        "reasons": [] if acc[k] else _reasons(scenario, table, k, x,
                                                              float(gain[k]))})
-    ratification = []
+    ratification: list[dict[str, Any]] = []
     if game is not None:
         rat = game.ratified(x[None])[0]
         app = game.approvals(x[None])[0]
         col = 0
-        for p, g in enumerate(game.games):
+        for gi, g in enumerate(game.games):
             rej = []
-            for r in g.ratifiers:
+            for rf in g.ratifiers:
                 if not app[col]:
-                    rej.append({"id": r.id, "veto": r.veto, "weight": r.weight,
-                                "leader": r.leader})
+                    rej.append({"id": rf.id, "veto": rf.veto, "weight": rf.weight,
+                                "leader": rf.leader})
                 col += 1
             ratification.append({"principal": g.principal, "rule": g.rule,
-                                 "ratified": bool(rat[p]), "rejected_by": rej})
+                                 "ratified": bool(rat[gi]), "rejected_by": rej})
     vetoes = []
     if game is not None:
         judge = _Judge(scenario, table, game, principals)

@@ -262,7 +262,7 @@ class DealSearch:
         rat = self.game.ratified(x[None])[0]
         slack = self.game.slack(x[None])[0] - self._audience(x[None])[0]
         col = 0
-        blockers = []
+        blockers: list[dict[str, Any]] = []
         for p, gm in enumerate(self.game.games):
             for r in gm.ratifiers:
                 if slack[col] < 0 and (r.veto or not rat[p]):
