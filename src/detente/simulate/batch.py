@@ -281,7 +281,8 @@ def _models_per_draw(model: ForecastModel, batch: DrawBatch) -> list[ForecastMod
         vals = {k: _plain(v[b]) for k, v in perturbed.items()}
         key = tuple(sorted((k, repr(v)) for k, v in vals.items()))
         if key not in cache:
-            cls = type(getattr(model, "_model", model))  # unwrap a resolved model
+            inner: ForecastModel = getattr(model, "_model", model)  # unwrap a resolved model
+            cls = type(inner)
             cache[key] = cls({**base, **vals})
         out.append(cache[key])
     return out

@@ -481,9 +481,9 @@ def _compile(sc: Scenario, a: ScenarioArrays, u: Uncertainty, n: int,
     tgt = u.target.strip()
     bounds = p.pop("bounds", None)
     if tgt in CELL_TARGETS:
-        acts = match_ids(u.actor, a.actor_ids)
+        act_idx = match_ids(u.actor, a.actor_ids)
         isss = match_ids(u.issue, a.issue_ids)
-        cells = [(i, k) for i in acts for k in isss if a.present[i, k]]
+        cells = [(i, k) for i in act_idx for k in isss if a.present[i, k]]
         if not cells:
             raise _bad(n, "actor" if u.actor not in (None, "*") else "issue",
                        f"{tgt} entry matches no stance (actor {u.actor or '*'!r}, issue "

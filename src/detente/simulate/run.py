@@ -22,7 +22,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -113,7 +113,8 @@ def _resolved(model: ForecastModel, scenario: Scenario) -> ForecastModel:
     params = eff(scenario)
     if "record" in type(params).model_fields:  # draws need outcomes and paths, not turn logs
         params = params.model_copy(update={"record": "positions"})
-    return _ArraysOnly(type(model)(params))
+    # _ArraysOnly is a transparent proxy (it delegates every attribute to the model)
+    return cast(ForecastModel, _ArraysOnly(type(model)(params)))
 
 
 class _ArraysOnly:

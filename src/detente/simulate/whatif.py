@@ -199,10 +199,10 @@ def check_intervention(iv: Intervention, scenario: Scenario, models: Sequence[An
         issues(c.issue, "salience.issue")
         if (c.value is None) == (c.delta is None):
             raise WhatIfError(f"whatif {iv.name!r}: salience needs one of 'value' or 'delta'")
-    for c in iv.capability:
-        actors(c.actor, "capability.actor")
-        issues(c.issue, "capability.issue")
-        if (c.value is None) == (c.factor is None):
+    for cap_c in iv.capability:
+        actors(cap_c.actor, "capability.actor")
+        issues(cap_c.issue, "capability.issue")
+        if (cap_c.value is None) == (cap_c.factor is None):
             raise WhatIfError(f"whatif {iv.name!r}: capability needs one of 'value' or "
                               f"'factor'")
     for d in iv.drop:
@@ -210,13 +210,13 @@ def check_intervention(iv: Intervention, scenario: Scenario, models: Sequence[An
     if len({aids[i] for d in iv.drop for i in match_ids(d, aids)}) >= len(aids):
         raise WhatIfError(f"whatif {iv.name!r}: drop would remove every actor")
     with_dyn = {d.actor for d in scenario.dynamics}
-    for c in iv.cost:
-        for i in actors(c.actor, "cost.actor"):
+    for cost_c in iv.cost:
+        for i in actors(cost_c.actor, "cost.actor"):
             if aids[i] not in with_dyn:
                 raise WhatIfError(f"whatif {iv.name!r}: cost: actor {aids[i]!r} has no "
                                   f"'dynamics' entry (monthly_cost) to change; add one to "
                                   f"the scenario")
-        if sum(x is not None for x in (c.monthly_cost, c.factor, c.delta)) != 1:
+        if sum(x is not None for x in (cost_c.monthly_cost, cost_c.factor, cost_c.delta)) != 1:
             raise WhatIfError(f"whatif {iv.name!r}: cost needs one of 'monthly_cost', "
                               f"'factor' or 'delta'")
     if models:
@@ -271,29 +271,29 @@ def apply_interventions(batch: DrawBatch, interventions: Sequence[Intervention],
                     new = (np.full(bsz, c.value / 100.0) if c.value is not None
                            else sal[:, i, k] + c.delta / 100.0)  # type: ignore[operator]
                     sal[:, i, k] = np.clip(new, 0.0, 1.0)
-        for c in iv.capability:
-            for i in match_ids(c.actor, aids):
-                for k in match_ids(c.issue, iids):
+        for cap_c in iv.capability:
+            for i in match_ids(cap_c.actor, aids):
+                for k in match_ids(cap_c.issue, iids):
                     if not present[i, k]:
                         continue
-                    cap[:, i, k] = (np.full(bsz, c.value) if c.value is not None
-                                    else cap[:, i, k] * c.factor)
+                    cap[:, i, k] = (np.full(bsz, cap_c.value) if cap_c.value is not None
+                                    else cap[:, i, k] * cap_c.factor)
         for d in iv.drop:
             for i in match_ids(d, aids):
                 keep[i] = False
-        for c in iv.cost:
+        for cost_c in iv.cost:
             fd = dyn.setdefault("monthly_cost", {})
-            for i in match_ids(c.actor, aids):
+            for i in match_ids(cost_c.actor, aids):
                 a = aids[i]
                 if a not in base_dyn:
                     continue
                 cur = fd.get(a, np.full(bsz, float(base_dyn[a].monthly_cost)))
-                if c.monthly_cost is not None:
-                    new = np.full(bsz, float(c.monthly_cost))
-                elif c.factor is not None:
-                    new = cur * c.factor
+                if cost_c.monthly_cost is not None:
+                    new = np.full(bsz, float(cost_c.monthly_cost))
+                elif cost_c.factor is not None:
+                    new = cur * cost_c.factor
                 else:
-                    new = cur + float(c.delta)  # type: ignore[arg-type]
+                    new = cur + float(cost_c.delta)  # type: ignore[arg-type]
                 fd[a] = np.maximum(new, 0.0)
         # guarantee and set are model parameters: applied where the models are built
     present = batch.present
