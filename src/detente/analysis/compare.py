@@ -95,7 +95,7 @@ def _align(a: Scenario, b: Scenario) -> _Aligned:
         sal[v, rows] = x.salience
         cap[v, rows] = x.capability
         pres[v, rows] = x.present
-    extra = {}
+    extra: dict[str, Any] = {}
     if hasattr(xa, "delegated"):
         extra["delegated"] = np.zeros((n, m), dtype=bool)
     base = replace(xa, actor_ids=tuple(ids), position=pos[0], salience=sal[0],
@@ -196,9 +196,9 @@ def _hybrid_scenario(a: Scenario, b: Scenario, al: _Aligned, pos: np.ndarray,
             stances.append(st.model_copy(update=upd))
         elif not (al.present[0, r, c] or al.present[1, r, c]):
             # not in the arrays at all: a delegated parent line (or none)
-            st = (sb if use_b_set else sa).get(key)
-            if st is not None:
-                stances.append(st)
+            kept = (sb if use_b_set else sa).get(key)
+            if kept is not None:
+                stances.append(kept)
     actors = list(a.actors) + [x for x in b.actors if x.id not in a.actor_ids]
     used = {x.actor for x in stances}
     actors = [x for x in actors if x.id in a.actor_ids or x.id in used]
@@ -228,7 +228,7 @@ def _evaluate_subsets(model: Any, al: _Aligned, groups: Sequence[str],
                           ).append(k)
     for idx in by_key.values():
         pres, sq = built[idx[0]][3], built[idx[0]][4]
-        keep = pres.any(axis=1)
+        keep = np.any(pres, axis=1)
         base = replace(al.base, present=pres, status_quo=sq)
         pos = np.stack([built[k][0] for k in idx])
         sal = np.stack([built[k][1] for k in idx])
@@ -282,7 +282,7 @@ class CompareResult:
     def differences(self) -> list[dict[str, Any]]:
         """Rows (variant, model, issue, reference, value, diff, share of the scale), largest
         first."""
-        rows = []
+        rows: list[dict[str, Any]] = []
         for v in range(1, len(self.variants)):
             for j, m in enumerate(self.models):
                 for k, iss in enumerate(self.issue_ids):
