@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -216,7 +216,7 @@ def _quad(scenario: Scenario, issue: str, actor: str | None,
     if "expected_utility" not in available_models():
         notes.append("Quad map: the expected-utility model is not installed.")
         return None
-    from detente.models.expected_utility import quad_map
+    from detente.models.expected_utility import ExpectedUtilityModel, quad_map
     from detente.scenario.arrays import scenario_arrays
 
     arr = scenario_arrays(scenario)  # factions speak for their parent: use who takes part
@@ -229,7 +229,8 @@ def _quad(scenario: Scenario, issue: str, actor: str | None,
         notes.append(f"Quad map: {actor} takes no part on {issue} (no stance of its own, or "
                      f"its factions speak for it).")
         return None
-    model = get_model("expected_utility", **dict(sets.get("expected_utility", {})))
+    model = cast(ExpectedUtilityModel,
+                 get_model("expected_utility", **dict(sets.get("expected_utility", {}))))
     rows = quad_map(scenario, issue, actor, model)
     return QuadMap(actor=actor, issue=issue, round=0, points=[
         QuadPoint(other=r["actor"], eu_self=float(r["eu_ij"]), eu_other=float(r["eu_ji"]),
@@ -549,10 +550,10 @@ def _evidence(scenario: Scenario) -> tuple[list[EvidenceRow], list[str]]:
             f"{c.horizon_months:g} months", c.evidence, track=True)
     for e in scenario.events:
         add(f"event month {e.month}: {e.kind}", f"{e.value:g}", e.evidence)
-    for r in scenario.ratification:
-        add(f"ratification {r.principal}", f"rule {r.rule}", r.evidence, track=True)
-        for k in r.ratifiers:
-            add(f"ratifier {r.principal} / {k.id}", None, k.evidence)
+    for rat in scenario.ratification:
+        add(f"ratification {rat.principal}", f"rule {rat.rule}", rat.evidence, track=True)
+        for rf in rat.ratifiers:
+            add(f"ratifier {rat.principal} / {rf.id}", None, rf.evidence)
     return rows, bare
 
 

@@ -17,7 +17,7 @@ import math
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from detente.errors import DetenteError
 from detente.report.model import (
@@ -91,7 +91,9 @@ def _mpl() -> Any:
     return matplotlib
 
 
-def _figure(w: float, h: float, *, layout: str | None = "constrained") -> Figure:
+def _figure(w: float, h: float, *,
+            layout: Literal["constrained", "compressed", "tight"] | None = "constrained",
+            ) -> Figure:
     _mpl()
     from matplotlib.figure import Figure
 
@@ -558,8 +560,9 @@ def fig_tornado(sens: SensitivityResult, issue: IssueInfo, top: int = 12) -> Fig
             ax.barh(y, (f.high or 0) - base, left=base, color=OKABE_ITO[1], height=0.6,
                     label="input high" if y == 0 else None)
         ax.axvline(base, color="black", lw=0.9)
-        lo = min(base, *(min(f.low, f.high) for f in factors))  # type: ignore[type-var]
-        hi = max(base, *(max(f.low, f.high) for f in factors))  # type: ignore[type-var]
+        # oat: every factor has both low and high
+        lo = min(base, *(min(cast(float, f.low), cast(float, f.high)) for f in factors))
+        hi = max(base, *(max(cast(float, f.low), cast(float, f.high)) for f in factors))
         pad = max(hi - lo, 0.02 * issue.width) * 0.25
         ax.set_xlim(lo - pad, hi + pad)
         inside = [a for a in issue.anchors if lo - pad <= a.value <= hi + pad]
@@ -792,7 +795,9 @@ class FigureItem:
     section: str  # "positions", "power", "quad", "bargains", "montecarlo", ...
     title: str
     caption: str
-    draw: Callable[[], Figure] = field(repr=False)
+    # called with no arguments; typed "..." because the lambdas bind their loop variables
+    # as default arguments, which mypy cannot match against Callable[[], Figure]
+    draw: Callable[..., Figure] = field(repr=False)
     details: list[str] = field(default_factory=list)  # longer text (all move reasons)
 
 
@@ -865,12 +870,12 @@ def report_figures(report: Report) -> list[FigureItem]:  # noqa: C901 - one list
 
     if report.bargains is not None:
         b = report.bargains
-        issue = issues.get(b.issue) if b.issue else None
+        b_issue = issues.get(b.issue) if b.issue else None
         items.append(FigureItem(
             "bargain-network", "bargains", f"Bargain network, round {b.round}",
             "Arrows run from the actor proposing a bargain to the actor receiving it; thicker "
             "arrows carry more weight; orange arrows are the bargains that were taken.",
-            lambda: fig_bargain_network(b, issue, names, actor_ids)))
+            lambda: fig_bargain_network(b, b_issue, names, actor_ids)))
 
     for model in dict.fromkeys(f.model for f in report.fans):
         group = [f for f in report.fans if f.model == model and f.issue in issues]
@@ -892,9 +897,9 @@ def report_figures(report: Report) -> list[FigureItem]:  # noqa: C901 - one list
                 (lambda group=group: fig_fans(group, sc.issues))))
     mc_models = list(dict.fromkeys(m.model for m in report.montecarlo))
     for model in mc_models:
-        group = [m for m in report.montecarlo if m.model == model]
-        if len(group) == 1:
-            mc = group[0]
+        mc_group = [m for m in report.montecarlo if m.model == model]
+        if len(mc_group) == 1:
+            mc = mc_group[0]
             issue = issues[mc.issue]
             items.append(FigureItem(
                 f"hist-{_safe(mc.model)}-{_safe(mc.issue)}", "montecarlo",
@@ -904,9 +909,9 @@ def report_figures(report: Report) -> list[FigureItem]:  # noqa: C901 - one list
         else:
             items.append(FigureItem(
                 f"hist-{_safe(model)}", "montecarlo", f"{model}: outcome distributions",
-                f"Histograms of {model}'s forecast over {group[0].n} Monte Carlo draws, one "
+                f"Histograms of {model}'s forecast over {mc_group[0].n} Monte Carlo draws, one "
                 "panel per issue; the table above gives the numbers.",
-                (lambda group=group: fig_histograms(group, sc.issues))))
+                (lambda mc_group=mc_group: fig_histograms(mc_group, sc.issues))))
 
     sens = [r for r in report.sensitivity if r.issue in issues]
     for s in sens[:1]:  # the focus issue in full

@@ -60,12 +60,12 @@ def print_report(report: Report, console: Console | None = None) -> None:  # noq
     if report.sensitivity:
         c.print()
         c.print("[bold]Sensitivity[/] (largest effects)")
-        for s in report.sensitivity:
-            ranked = sorted(s.factors, key=lambda f: -(
+        for sens in report.sensitivity:
+            ranked = sorted(sens.factors, key=lambda f: -(
                 abs((f.high or 0) - (f.low or 0)) if f.low is not None
                 else (f.st if f.st is not None else (f.mu_star or 0))))
             top = ", ".join(f.factor for f in ranked[:3])
-            c.print(f"- {s.model} on {s.issue} ({s.method}): {top}", highlight=False)
+            c.print(f"- {sens.model} on {sens.issue} ({sens.method}): {top}", highlight=False)
 
     if report.attrition is not None:
         a = report.attrition
@@ -85,11 +85,11 @@ def print_report(report: Report, console: Console | None = None) -> None:  # noq
                   title_justify="left", show_edge=False, pad_edge=False)
         for col in ("actor", "deal", "no deal", "verdict", "why"):
             t.add_column(col)
-        for v in p.votes:
-            verdict = ("accepts" if v.accepts else
-                       "[red]VETO[/]" if v.veto else "[yellow]rejects[/]")
-            t.add_row(name(v.actor), _n(v.utility_deal, 3), _n(v.utility_no_deal, 3), verdict,
-                      v.reason or "")
+        for vote in p.votes:
+            verdict = ("accepts" if vote.accepts else
+                       "[red]VETO[/]" if vote.veto else "[yellow]rejects[/]")
+            t.add_row(name(vote.actor), _n(vote.utility_deal, 3), _n(vote.utility_no_deal, 3),
+                      verdict, vote.reason or "")
         c.print(t)
 
     if report.backtest is not None:
@@ -102,13 +102,13 @@ def print_report(report: Report, console: Console | None = None) -> None:  # noq
             t.add_row(r.model, str(r.n), _n(r.mae, 2), _n(r.rmse, 2))
         c.print(t)
 
-    p = report.provenance
+    prov = report.provenance
     c.print()
     c.print("[bold]Provenance[/]")
     runs: list[Any] = [f"{r.model}({', '.join(f'{k}={v}' for k, v in r.params.items())})"
-                       for r in p.runs]
+                       for r in prov.runs]
     c.print(f"- models: {'; '.join(runs)}", highlight=False, soft_wrap=True)
-    c.print(f"- seeds: {', '.join(str(s) for s in p.seeds)}; scenario hash {p.scenario_hash}",
-            highlight=False)
-    c.print(f"- evidence rows: {len(p.evidence)}; inputs without evidence: "
-            f"{len(p.unsupported_inputs)}", highlight=False)
+    c.print(f"- seeds: {', '.join(str(s) for s in prov.seeds)}; scenario hash "
+            f"{prov.scenario_hash}", highlight=False)
+    c.print(f"- evidence rows: {len(prov.evidence)}; inputs without evidence: "
+            f"{len(prov.unsupported_inputs)}", highlight=False)
