@@ -124,7 +124,7 @@ def _fitted_here(file: Path, names: list[str]) -> list[str]:
 
     from detente.models.fitted import fitted_record
 
-    notes = []
+    notes: list[str] = []
     try:
         digest = hashlib.sha256(file.read_bytes()).hexdigest()
     except OSError:

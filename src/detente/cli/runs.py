@@ -113,8 +113,8 @@ def register(app: typer.Typer) -> None:
             c.print(f"[dim]command: {s.command}[/]", highlight=False)
         if r.source:
             c.print(f"[dim]scenario from: {r.source}[/]", highlight=False)
-        for name, m in r.models.items():
-            params = ", ".join(f"{k}={v}" for k, v in m["params"].items())
+        for name, entry in r.models.items():
+            params = ", ".join(f"{k}={v}" for k, v in entry["params"].items())
             c.print(f"- {name}({params})", highlight=False, soft_wrap=True)
         sc = r.scenario()
         t = Table(show_edge=False, pad_edge=False)
