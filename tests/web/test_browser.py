@@ -1,7 +1,9 @@
 """End to end in headless Chromium (Debian's package) against a real uvicorn server on a free
 loopback port: load ukraine-2025, change a salience (and see a validation message beside the
 cell), run the models, see the forecast change, run a small Monte Carlo and see its chart,
-test a proposal. Screenshots go to test-artifacts/web/."""
+test a proposal; add an issue and an actor to a copy of a bundled scenario, give them stances
+and forecast it; upload a DEU file and backtest two models. Screenshots go to
+test-artifacts/web/."""
 
 from __future__ import annotations
 
@@ -173,3 +175,91 @@ def test_dashboard_end_to_end(server, page):
     expect(page.locator("[data-label-for=donbas]")).not_to_contain_text("Russia gets all")
     assert page.locator("#votes tbody tr[data-actor=ru]").count() == 1
     page.screenshot(path=str(SHOTS / "07-proposal.png"), full_page=True)
+
+
+def test_editor_adds_issue_and_actor_then_forecasts(server, page):
+    expect = pytest.importorskip("playwright.sync_api").expect
+    page.goto(f"{server}/scenarios/emission-bdm1994")
+    page.fill("#save-id", "emission-grown")
+    # add an issue: a status quo outside the scale is shown beside its box, nothing is saved
+    page.click("#add-issue-form >> xpath=ancestor::details/summary")
+    form = page.locator("#add-issue-form")
+    form.locator("[data-field=id]").fill("inspection")
+    form.locator("[data-field=name]").fill("Strictness of inspections")
+    form.locator("[data-field=scale_min]").fill("0")
+    form.locator("[data-field=scale_max]").fill("10")
+    sq = form.locator("[data-field=status_quo]")
+    sq.fill("50")
+    page.click("#add-issue-btn")
+    expect(sq.locator("xpath=..").locator(".cell-error")).to_contain_text("outside the scale")
+    assert "invalid" in (sq.get_attribute("class") or "")
+    page.screenshot(path=str(SHOTS / "08-editor-add-issue-error.png"))
+    sq.fill("3")
+    page.click("#add-issue-btn")
+    # the bundled scenario stays read-only: the copy is saved first and opened
+    page.wait_for_url("**/scenarios/emission-grown")
+    expect(page.locator("#editor-status")).to_contain_text("added issue inspection")
+    assert page.locator("#stance-grid td.cell[data-issue=inspection]").count() == 10
+
+    # add an actor
+    page.click("#add-actor-form >> xpath=ancestor::details/summary")
+    form = page.locator("#add-actor-form")
+    form.locator("[data-field=id]").fill("commission")
+    form.locator("[data-field=name]").fill("European Commission")
+    form.locator("[data-field=capability]").fill("0.2")
+    page.click("#add-actor-btn")
+    expect(page.locator("#actors-table tr[data-actor=commission]")).to_have_count(1)
+    row = page.locator("#stance-grid td.cell[data-actor=commission]")
+    assert row.count() == 2
+
+    # stances: the new actor on both issues, three old actors on the new issue
+    for actor, issue, pos, sal in (("commission", "delay", "6", "70"),
+                                   ("commission", "inspection", "8", "90"),
+                                   ("germany", "inspection", "2", "60"),
+                                   ("france", "inspection", "5", "40"),
+                                   ("uk", "inspection", "1", "80")):
+        cell = page.locator(f"#stance-grid td.cell[data-actor={actor}][data-issue={issue}]")
+        cell.locator("input[data-field=position]").fill(pos)
+        cell.locator("input[data-field=salience]").fill(sal)
+    page.click("#save-btn")
+    expect(page.locator("#editor-status")).to_contain_text("saved as emission-grown")
+    page.locator("#stance-grid").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "09-editor-added.png"), full_page=True)
+
+    # forecast the grown scenario: the new issue has a forecast inside its scale
+    _run(page, server, "emission-grown", ["compromise", "weighted_median"])
+    page.select_option("#pos-issue", "inspection")
+    value = _forecast(page, "compromise")
+    assert 0 <= value <= 10
+    page.screenshot(path=str(SHOTS / "10-results-grown.png"))
+
+
+def test_backtest_page(server, page, tmp_path):
+    from tests.conftest import SHARED_DATA
+
+    deu = SHARED_DATA / "deu" / "deu_dev.csv"
+    if not deu.is_file():
+        pytest.skip("shared DEU data not found")
+    expect = pytest.importorskip("playwright.sync_api").expect
+    small = tmp_path / "deu_small.csv"
+    small.write_text("".join(deu.read_text().splitlines(keepends=True)[:41]))
+    page.goto(f"{server}/backtest")
+    for box in page.locator("input[name=models]").all():
+        box.set_checked(box.get_attribute("value") in ("compromise", "exchange"))
+    page.set_input_files("#bt-file", str(small))
+    page.fill("input[name=n_boot]", "200")
+    page.click("#bt-start")
+    page.wait_for_url("**/backtest?job=*")
+    expect(page.locator("#backtest-table tbody tr")).to_have_count(2, timeout=60_000)
+    assert page.locator("#backtest-table tr[data-model=exchange] .bt-bar").count() == 1
+    mae = float(page.locator("#backtest-table tr[data-model=compromise] td.mae").inner_text())
+    assert mae > 0
+    expect(page.locator("#bt-summary")).to_contain_text("39 scored issues")
+    page.locator("#bt-figure-img").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "11-backtest.png"), full_page=True)
+    # a bad file: the reader's message, no job
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    page.set_input_files("#bt-file", str(bad))
+    page.click("#bt-start")
+    expect(page.locator("#bt-error")).to_contain_text("bad.csv")

@@ -14,6 +14,8 @@ pytestmark = pytest.mark.web
 # Every (method, path) of the OpenAPI schema and the tests that exercise it. A new endpoint
 # fails test_every_endpoint_is_covered until it is added here with its tests.
 RUNS = "test_jobs_runs_api::"
+EDIT = "test_scenario_edit_api::"
+BT = "test_backtest_api::"
 COVERED: dict[tuple[str, str], str] = {
     ("get", "/api/health"): "test_scenarios_api::test_health_and_models",
     ("get", "/api/models"): "test_scenarios_api::test_health_and_models",
@@ -25,6 +27,16 @@ COVERED: dict[tuple[str, str], str] = {
     ("delete", "/api/scenarios/{sid}"): "test_scenarios_api::test_upload_yaml_then_read_*",
     ("get", "/api/scenarios/{sid}/yaml"): "test_scenarios_api::test_downloads",
     ("get", "/api/scenarios/{sid}/csv"): "test_scenarios_api::test_csv_export_is_spreadsheet_safe",
+    ("post", "/api/scenarios/{sid}/issues"): EDIT + "test_add_issue_actor_and_stances_*",
+    ("delete", "/api/scenarios/{sid}/issues/{iid}"): EDIT + "test_remove_issue_with_its_stances",
+    ("post", "/api/scenarios/{sid}/actors"): EDIT + "test_add_errors_name_their_field",
+    ("delete", "/api/scenarios/{sid}/actors/{aid}"): EDIT + "test_remove_actor_with_its_inputs",
+    ("put", "/api/scenarios/{sid}/stances/{aid}/{iid}"): EDIT + "test_add_issue_actor_and_*",
+    ("delete", "/api/scenarios/{sid}/stances/{aid}/{iid}"): EDIT + "test_remove_stance_*",
+    ("post", "/api/backtest"): BT + "test_backtest_job_matches_the_library, test_backtest_bad_*",
+    ("get", "/api/backtest/{jid}"): BT + "test_backtest_job_matches_the_library",
+    ("get", "/api/backtest/{jid}/scores.csv"): BT + "test_backtest_job_matches_the_library",
+    ("get", "/api/backtest/{jid}/figure.png"): BT + "test_backtest_job_matches_the_library",
     ("get", "/api/proposals"): "test_jobs_runs_api::test_proposals",
     ("get", "/api/proposals/{pid}"): "test_jobs_runs_api::test_proposals",
     ("post", "/api/proposals/evaluate"): "test_jobs_runs_api::test_proposals",
@@ -50,12 +62,13 @@ COVERED: dict[tuple[str, str], str] = {
     ("get", "/runs/{rid}"): "test_pages_and_schema::test_pages_render",
     ("get", "/compare"): "test_pages_and_schema::test_pages_render",
     ("get", "/proposals"): "test_pages_and_schema::test_pages_render",
+    ("get", "/backtest"): "test_pages_and_schema::test_pages_render, " + BT + "test_backtest_page",
     ("get", "/login"): "test_security::test_bearer_query_cookie_and_login",
     ("post", "/login"): "test_security::test_bearer_query_cookie_and_login",
 }
 
 BOGUS = {"sid": "..%2F..%2Fetc%2Fpasswd", "pid": "..%2Fsecret", "jid": "f" * 32,
-         "rid": "987654", "key": "..%2Fnope"}
+         "rid": "987654", "key": "..%2Fnope", "aid": "..%2Fghost", "iid": "ghost%00"}
 
 
 def _operations(app):
@@ -104,7 +117,7 @@ def test_pages_render(client):
     for url in ("/", "/run", "/run?scenario=emission-bdm1994", "/runs", "/compare",
                 f"/compare?a={j['run_id']}&b={j['run_id']}", "/proposals",
                 "/proposals?proposal=us-draft-2025", "/proposals?scenario=emission-bdm1994",
-                "/scenarios/ukraine-2025", "/scenarios/emission-bdm1994", "/docs",
+                "/scenarios/ukraine-2025", "/scenarios/emission-bdm1994", "/docs", "/backtest",
                 f"/jobs/{j['id']}", f"/runs/{j['run_id']}"):
         r = client.get(url)
         assert r.status_code == 200, (url, r.text[:500])
@@ -113,8 +126,11 @@ def test_pages_render(client):
     assert 'id="run-data"' in page and "mc-chart" in page and "Forecasts" in page
     ed = client.get("/scenarios/ukraine-2025").text
     assert 'data-field="salience"' in ed and "relations-table" in ed and "actors-table" in ed
+    assert 'id="add-issue-form"' in ed and 'id="add-actor-form"' in ed
+    assert 'data-remove-actor="ru"' in ed and 'data-remove-issue="donbas"' in ed
     for url in ("/scenarios/ghost", "/run?scenario=ghost", "/proposals?scenario=ghost",
-                "/proposals?proposal=ghost", "/runs/424242", "/jobs/" + "0" * 32, "/nowhere"):
+                "/proposals?proposal=ghost", "/runs/424242", "/jobs/" + "0" * 32, "/nowhere",
+                "/backtest?job=" + "0" * 32, f"/backtest?job={j['id']}"):
         r = client.get(url)
         assert r.status_code == 404 and "text/html" in r.headers["content-type"], url
 

@@ -4,9 +4,10 @@ process loads only the models)."""
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["forecast_task"]
+__all__ = ["backtest_task", "forecast_task"]
 
 
 def forecast_task(model: Any, scenario: Any, seed: int) -> Any:
@@ -16,3 +17,12 @@ def forecast_task(model: Any, scenario: Any, seed: int) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotConvergedWarning)
         return model.forecast(scenario, rng=seed)
+
+
+def backtest_task(cases: Any, model: Any, seed: int, n_boot: int,
+                  progress: Callable[[int], None] | None = None) -> Any:
+    """``model`` scored on the backtest ``cases`` and compared with the compromise model
+    (a ``BacktestResult`` with one score)."""
+    from detente.analysis.backtest import backtest
+
+    return backtest(cases, [model], seed=seed, n_boot=n_boot, progress=progress)

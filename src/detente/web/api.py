@@ -3,15 +3,16 @@ at ``/docs`` (self-hosted: no CDN, see :mod:`detente.web.app`)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, HTTPException, Path, Query, Request, UploadFile
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from detente.errors import DetenteError
-from detente.web.jobs import JobRequest
-from detente.web.security import ID_PATTERN, JOB_ID_PATTERN, check_id
+from detente.web.jobs import BacktestRequest, JobRequest
+from detente.web.library import ScenarioInvalid
+from detente.web.security import ID_PATTERN, ITEM_ID_PATTERN, JOB_ID_PATTERN, check_id
 
 __all__ = ["router", "read_upload"]
 
@@ -21,6 +22,8 @@ ScenarioId = Annotated[str, Path(description="scenario id (bundled name or user 
                                  max_length=200)]
 RunId = Annotated[int, Path(ge=1, le=2**62, description="run id from GET /api/runs")]
 JobId = Annotated[str, Path(max_length=64, description="job id from POST /api/jobs")]
+ActorId = Annotated[str, Path(max_length=200, description="actor id of the scenario")]
+IssueId = Annotated[str, Path(max_length=200, description="issue id of the scenario")]
 
 
 def _state(request: Request) -> Any:
@@ -158,13 +161,17 @@ def put_scenario(request: Request, sid: ScenarioId, data: dict[str, Any]) -> Any
     data = {**data, "id": sid}
     sc, errors = lib.validate(data)
     if sc is None:
-        from fastapi.responses import JSONResponse
-
-        return JSONResponse(status_code=422, content={
-            "detail": f"the scenario has {len(errors)} problem(s); the first: "
-                      f"{errors[0]['path']}: {errors[0]['message']}", "errors": errors})
+        return _invalid(ScenarioInvalid(errors))
     lib.save(sc, overwrite=True)
     return lib._entry(sc.id, "user")
+
+
+def _invalid(exc: ScenarioInvalid) -> JSONResponse:
+    """422 with every schema problem and its editor cell (and the row an add form made)."""
+    content: dict[str, Any] = {"detail": str(exc), "errors": exc.errors}
+    if exc.target is not None:
+        content["target"] = exc.target
+    return JSONResponse(status_code=422, content=content)
 
 
 @router.delete("/scenarios/{sid}", tags=["scenarios"], status_code=204,
@@ -173,6 +180,162 @@ def put_scenario(request: Request, sid: ScenarioId, data: dict[str, Any]) -> Any
 def delete_scenario(request: Request, sid: ScenarioId) -> Response:
     _state(request).library.delete(sid)
     return Response(status_code=204)
+
+
+# ---------------------------------------------------------------------------------------
+# structural edits of a user scenario (bundled ones are read-only: 409)
+
+EDIT_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS, 409: {"model": Problem, "description": "a bundled scenario (save a copy first)"},
+    413: {"model": Problem},
+    422: {"description": "the change breaks the scenario schema: {detail, errors: [{path, "
+                         "message, section, index, field, ...}], target: the added row}"}}
+
+
+class IssueIn(BaseModel):
+    """A new issue; the scenario schema checks it (a problem comes back with its field)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(max_length=200, description="new issue id: letters, digits, '_', '.', '-'")
+    name: str = Field(max_length=1000)
+    scale_min: float | None = Field(default=None, description="lower end of the scale (0)")
+    scale_max: float | None = Field(default=None, description="upper end of the scale (100)")
+    status_quo: float | None = Field(default=None, description="what happens with no deal")
+    units: str | None = Field(default=None, max_length=500)
+    description: str | None = Field(default=None, max_length=5000)
+
+
+class ActorIn(BaseModel):
+    """A new actor; a faction names its parent (whose capability must cover its factions')."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(max_length=200, description="new actor id: letters, digits, '_', '.', '-'")
+    name: str = Field(max_length=1000)
+    capability: float | None = Field(default=None, description="clout (required, >= 0)")
+    kind: str | None = Field(default=None, description="state (default), faction or "
+                             "organisation")
+    parent: str | None = Field(default=None, max_length=200,
+                               description="the actor this one is a faction of")
+    description: str | None = Field(default=None, max_length=5000)
+
+
+class StanceIn(BaseModel):
+    """An actor's stance on an issue: position on the issue's scale, salience 0-100 and an
+    optional issue-specific capability."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    position: float | None = Field(default=None, description="required")
+    salience: float | None = Field(default=None, description="required, 0-100")
+    capability: float | None = Field(default=None, description="optional, >= 0")
+
+
+def _edited(sc: Any, status: int = 200, **extra: Any) -> JSONResponse:
+    """The changed scenario, as ``GET /api/scenarios/{sid}`` gives it, plus ``extra``."""
+    from detente.scenario.io_yaml import scenario_to_data
+
+    return JSONResponse({"id": sc.id, "origin": "user", "editable": True,
+                         "hash": sc.content_hash(), "data": scenario_to_data(sc), **extra},
+                        status_code=status)
+
+
+@router.post("/scenarios/{sid}/issues", tags=["scenarios"], status_code=201,
+             responses=EDIT_ERRORS, summary="Add an issue to a user scenario")
+def add_issue(request: Request, sid: ScenarioId, issue: IssueIn) -> Any:
+    from detente.web.editing import add_issue as add
+
+    lib = _state(request).library
+    try:
+        sc, index = lib.edit(sid, lambda d: {"section": "issues",
+                                             "index": add(d, issue.model_dump())},
+                             f"adding issue {issue.id!r}")
+    except ScenarioInvalid as exc:
+        return _invalid(exc)
+    return _edited(sc, 201, added={"issues": index["index"]})
+
+
+@router.delete("/scenarios/{sid}/issues/{iid}", tags=["scenarios"], responses=EDIT_ERRORS,
+               summary="Remove an issue with its stances from a user scenario")
+def remove_issue(request: Request, sid: ScenarioId, iid: IssueId) -> Any:
+    from detente.web.editing import remove_issue as remove
+
+    check_id(iid, "issue id", ITEM_ID_PATTERN)
+    try:
+        sc, removed = _state(request).library.edit(
+            sid, lambda d: remove(d, iid), f"the scenario without issue {iid!r}")
+    except ScenarioInvalid as exc:
+        return _invalid(exc)
+    return _edited(sc, removed=removed)
+
+
+@router.post("/scenarios/{sid}/actors", tags=["scenarios"], status_code=201,
+             responses=EDIT_ERRORS, summary="Add an actor (or a faction) to a user scenario")
+def add_actor(request: Request, sid: ScenarioId, actor: ActorIn) -> Any:
+    from detente.web.editing import add_actor as add
+
+    lib = _state(request).library
+    try:
+        sc, index = lib.edit(sid, lambda d: {"section": "actors",
+                                             "index": add(d, actor.model_dump())},
+                             f"adding actor {actor.id!r}")
+    except ScenarioInvalid as exc:
+        return _invalid(exc)
+    return _edited(sc, 201, added={"actors": index["index"]})
+
+
+@router.delete("/scenarios/{sid}/actors/{aid}", tags=["scenarios"], responses=EDIT_ERRORS,
+               summary="Remove an actor with its stances and relations from a user scenario")
+def remove_actor(request: Request, sid: ScenarioId, aid: ActorId) -> Any:
+    from detente.web.editing import remove_actor as remove
+
+    check_id(aid, "actor id", ITEM_ID_PATTERN)
+    try:
+        sc, removed = _state(request).library.edit(
+            sid, lambda d: remove(d, aid), f"the scenario without actor {aid!r}")
+    except ScenarioInvalid as exc:
+        return _invalid(exc)
+    return _edited(sc, removed=removed)
+
+
+@router.put("/scenarios/{sid}/stances/{aid}/{iid}", tags=["scenarios"], responses=EDIT_ERRORS,
+            summary="Set (or add) the stance of an actor on an issue in a user scenario")
+def put_stance(request: Request, sid: ScenarioId, aid: ActorId, iid: IssueId,
+               stance: StanceIn) -> Any:
+    from detente.web.editing import set_stance
+
+    check_id(aid, "actor id", ITEM_ID_PATTERN)
+    check_id(iid, "issue id", ITEM_ID_PATTERN)
+
+    def change(d: dict[str, Any]) -> dict[str, Any]:
+        k, fresh = set_stance(d, aid, iid, stance.model_dump())
+        return {"section": "stances", "index": k, "added": fresh}
+
+    try:
+        sc, info = _state(request).library.edit(sid, change, f"the stance of {aid!r} on "
+                                                f"{iid!r}")
+    except ScenarioInvalid as exc:
+        return _invalid(exc)
+    return _edited(sc, 201 if info["added"] else 200,
+                   stance=info["index"])
+
+
+@router.delete("/scenarios/{sid}/stances/{aid}/{iid}", tags=["scenarios"],
+               responses=EDIT_ERRORS,
+               summary="Remove the stance of an actor on an issue from a user scenario")
+def delete_stance(request: Request, sid: ScenarioId, aid: ActorId, iid: IssueId) -> Any:
+    from detente.web.editing import remove_stance
+
+    check_id(aid, "actor id", ITEM_ID_PATTERN)
+    check_id(iid, "issue id", ITEM_ID_PATTERN)
+    try:
+        sc, _ = _state(request).library.edit(sid, lambda d: remove_stance(d, aid, iid),
+                                             f"the scenario without the stance of {aid!r} "
+                                             f"on {iid!r}")
+    except ScenarioInvalid as exc:
+        return _invalid(exc)
+    return _edited(sc)
 
 
 @router.get("/scenarios/{sid}/yaml", tags=["scenarios"], responses=ERRORS,
@@ -314,6 +477,86 @@ async def get_job(request: Request, jid: JobId) -> dict[str, Any]:
              summary="Cancel a queued or running job")
 def cancel_job(request: Request, jid: JobId) -> dict[str, Any]:
     return _state(request).jobs.cancel(jid).to_dict()
+
+
+# ---------------------------------------------------------------------------------------
+# backtests
+
+
+@router.post("/backtest", tags=["backtest"], status_code=202,
+             responses={**ERRORS, 413: {"model": Problem}, 415: {"model": Problem},
+                        429: {"model": Problem}},
+             summary="Backtest models on uploaded outcome data (DEU or cases CSV) as a job")
+async def start_backtest(
+    request: Request,
+    file: Annotated[UploadFile, File(description="a DEU CSV (one row per issue) or, with "
+                                     "format 'cases', the cases CSV")],
+    actors: Annotated[UploadFile | None, File(description="format 'cases' only: the "
+                                              "case_actors.csv of the cases")] = None,
+    format: Annotated[Literal["deu", "cases"], Form(description="deu or cases")] = "deu",
+    models: Annotated[list[str] | None, Form(description="a model to score (repeat the "
+                                             "field); none = every registered model")
+                      ] = None,
+    by: Annotated[Literal["proposal", "issue"], Form(
+        description="DEU only: each proposal as one scenario (so the exchange model trades "
+        "across its issues) or each issue alone")] = "proposal",
+    seed: Annotated[int, Form(ge=0, le=2**32 - 1)] = 0,
+    n_boot: Annotated[int, Form(ge=100, le=20_000, description="bootstrap draws of the "
+                                "comparison with compromise")] = 2000,
+) -> dict[str, Any]:
+    from starlette.concurrency import run_in_threadpool
+
+    from detente.web.backtests import load_uploaded_cases
+
+    st = _state(request)
+    content = await read_upload(request, file)
+    if actors is not None and not actors.filename and not actors.size:
+        actors = None  # an empty file box of a form
+    side = await read_upload(request, actors) if actors is not None else None
+    names = [m.strip() for m in models or [] if m.strip()]
+    req = BacktestRequest(file=(file.filename or "upload.csv")[-100:],
+                          actors_file=actors.filename if actors is not None else None,
+                          format=format, models=names, by=by, seed=seed, n_boot=n_boot)
+    st.jobs.build_models(req.models)  # unknown or repeated names: 400 before parsing
+    cases, n_left_out, shown = await run_in_threadpool(
+        load_uploaded_cases, st.library.tmp, content, file.filename, format, by, side,
+        actors.filename if actors is not None else None)
+    req = req.model_copy(update={"file": shown})
+    return st.jobs.submit_backtest(req, cases, n_left_out).to_dict()
+
+
+@router.get("/backtest/{jid}", tags=["backtest"], responses={**ERRORS, 409: {"model": Problem}},
+            summary="A finished backtest's scores (BacktestResult.to_dict())")
+async def backtest_result(request: Request, jid: JobId) -> dict[str, Any]:
+    return _state(request).jobs.backtest_result(jid)
+
+
+@router.get("/backtest/{jid}/scores.csv", tags=["backtest"],
+            responses={**ERRORS, 409: {"model": Problem}}, response_class=PlainTextResponse,
+            summary="A finished backtest's table as CSV (spreadsheet-safe)")
+def backtest_csv(request: Request, jid: JobId) -> Response:
+    from detente.web.backtests import scores_csv
+
+    result = _state(request).jobs.backtest_result(jid)
+    return _csv(scores_csv(result), f"backtest-{jid[:8]}.csv")
+
+
+@router.get("/backtest/{jid}/figure.png", tags=["backtest"],
+            responses={**ERRORS, 409: {"model": Problem}}, response_class=Response,
+            summary="A finished backtest's figure: MAE per model and the spread of errors")
+def backtest_figure(request: Request, jid: JobId) -> Response:
+    from detente.web.backtests import scores_figure_png
+
+    st = _state(request)
+    result = st.jobs.backtest_result(jid)
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise HTTPException(404, "figures need matplotlib, which this server does not have "
+                            "(pip install 'detente[plots]'); the table has every number") from None
+    with st.runs._plot_lock:
+        png = scores_figure_png(result, st.jobs.backtest_errors(jid))
+    return Response(png, media_type="image/png", headers={"cache-control": "private, max-age=3600"})
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Background jobs of the dashboard: forecasts and Monte Carlo runs.
+"""Background jobs of the dashboard: forecasts, Monte Carlo runs and backtests.
 
 Jobs run on a small thread pool owned by :class:`JobManager`; Monte Carlo draws go to the
 simulate executors (serial in the job's thread, a shared process pool, or Dask when the
@@ -10,6 +10,11 @@ Finished jobs write their results to the SQLite run store (``<data dir>/runs.sql
 the per-draw outcomes of a Monte Carlo run are kept beside it (``<data dir>/draws``).
 Cancelling sets a flag the job checks between models and between chunks of draws; chunks
 already queued on a process pool are cancelled too.
+
+A backtest job scores models on uploaded outcome data (:mod:`detente.analysis.backtest`): one
+model at a time in the job's thread (progress and cancelling issue by issue), or one task
+per model on the shared executor. Its result, ``BacktestResult.to_dict()``, is kept in the
+job (``result``); the per-issue errors behind the figure go to ``<data dir>/backtests``.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from detente.errors import DetenteError
 from detente.web.security import JOB_ID_PATTERN, check_id, safe_path
 from detente.web.settings import Settings
 
-__all__ = ["Job", "JobCancelled", "JobManager", "JobRequest"]
+__all__ = ["BacktestRequest", "Job", "JobCancelled", "JobManager", "JobRequest"]
 
 log = logging.getLogger("detente.web")
 
@@ -60,6 +65,21 @@ class JobRequest(BaseModel):
     note: str | None = Field(default=None, max_length=500)
 
 
+class BacktestRequest(BaseModel):
+    """What a backtest job scores (built from the upload form of ``POST /api/backtest``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: str = Field(description="the uploaded file's name (as the client gave it)")
+    actors_file: str | None = None
+    format: Literal["deu", "cases"] = "deu"
+    models: list[str] = Field(default_factory=list, max_length=20,
+                              description="model names; empty = every registered model")
+    by: Literal["proposal", "issue"] = "proposal"
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    n_boot: int = Field(default=2000, ge=100, le=20_000)
+
+
 class JobCancelled(Exception):
     """Raised inside a job when its cancel flag is set."""
 
@@ -75,6 +95,7 @@ class Job:
     message: str = "waiting for a free worker"
     error: str | None = None
     run_id: int | None = None
+    result: dict[str, Any] | None = None
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     started: float | None = None
     finished: float | None = None
@@ -128,8 +149,10 @@ class JobManager:
         self.library = library
         self.dir = settings.data_dir / "jobs"
         self.draws_dir = settings.data_dir / "draws"
+        self.backtest_dir = settings.data_dir / "backtests"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.draws_dir.mkdir(parents=True, exist_ok=True)
+        self.backtest_dir.mkdir(parents=True, exist_ok=True)
         self.store_path = settings.data_dir / "runs.sqlite"
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
@@ -188,17 +211,34 @@ class JobManager:
         scenario = self.library.get(req.scenario)
         self.library.check_size(scenario)
         models = self._models(req)
+        job = self._register(req.kind, req.model_dump(),
+                             len(models) + (req.draws if req.kind == "montecarlo" else 0))
+        self._pool.submit(self._run, job, req, scenario, models)
+        return job
+
+    def submit_backtest(self, req: BacktestRequest, cases: list[Any], n_left_out: int
+                        ) -> Job:
+        """Queue a backtest of ``req.models`` on ``cases`` (already read from the upload)."""
+        models = self.build_models(req.models)
+        job = self._register("backtest", {**req.model_dump(), "n_cases": len(cases),
+                                          "n_left_out": n_left_out},
+                             max(1, len(cases) * len(models)))
+        self._pool.submit(self._run_backtest, job, req, cases, n_left_out, models)
+        return job
+
+    def _register(self, kind: str, request: dict[str, Any], total: int) -> Job:
+        """A new queued job, unless the server already has its limit of active jobs."""
+        s = self.settings
         with self._lock:
             n_active = sum(1 for j in self._jobs.values() if j.status not in FINAL)
             if n_active >= s.max_active_jobs:
                 raise HTTPException(429, f"{n_active} jobs are already queued or running "
                                     f"(limit {s.max_active_jobs}); wait for one to finish "
                                     "or cancel one")
-            job = Job(id=uuid.uuid4().hex, kind=req.kind, request=req.model_dump())
-            job.total = len(models) + (req.draws if req.kind == "montecarlo" else 0)
+            job = Job(id=uuid.uuid4().hex, kind=kind, request=request)
+            job.total = total
             self._jobs[job.id] = job
         self._save(job)
-        self._pool.submit(self._run, job, req, scenario, models)
         return job
 
     def get(self, job_id: str) -> Job:
@@ -238,23 +278,30 @@ class JobManager:
 
     # -- running ----------------------------------------------------------------------
     def _models(self, req: JobRequest) -> list[Any]:
+        return self.build_models(req.models, req.params)
+
+    def build_models(self, requested: list[str],
+                     params: dict[str, dict[str, Any]] | None = None) -> list[Any]:
+        """Model instances for ``requested`` names (empty: every registered model); a 400
+        names an unknown or repeated model or a bad parameter."""
+        params = params or {}
         from detente.models.registry import available_models, get_model
 
-        names = req.models or available_models()
+        names = requested or available_models()
         known = available_models()
         for n in names:
             if n not in known:
                 raise HTTPException(400, f"unknown model {n!r}; available: {', '.join(known)}")
         if len(set(names)) != len(names):
             raise HTTPException(400, f"a model is listed twice: {', '.join(names)}")
-        for n in req.params:
+        for n in params:
             if n not in names:
                 raise HTTPException(400, f"parameters given for model {n!r}, which is not "
                                     f"being run; add it to 'models' or fix the name")
         out = []
         for n in names:
             try:
-                out.append(get_model(n, **req.params.get(n, {})))
+                out.append(get_model(n, **params.get(n, {})))
             except DetenteError as exc:
                 raise HTTPException(400, str(exc)) from None
             except TypeError as exc:
@@ -319,6 +366,110 @@ class JobManager:
             self._finish(job, "failed", "failed",
                          f"internal error ({type(exc).__name__}: {exc}); this is a bug in "
                          "detente, please report it")
+
+    def _run_backtest(self, job: Job, req: BacktestRequest, cases: list[Any],
+                      n_left_out: int, models: list[Any]) -> None:
+        """Score each model on ``cases``; the merged result equals one
+        ``backtest(cases, models)`` call (every model has its default parameters, so each
+        model's comparison with compromise is the same run alone or together)."""
+        if job.status in FINAL:  # cancelled while queued
+            return
+        job.status = "running"
+        job.started = time.time()
+        job.message = "running"
+        self._save(job)
+        try:
+            from detente.analysis.backtest import BacktestResult
+
+            parts = self._backtest_parts(job, req, cases, models)
+            scores = [s for m in models for s in parts[m.name].scores]
+            result = BacktestResult(req.file, len(cases), n_left_out, scores)
+            self._save_backtest_errors(job.id, result)
+            job.result = result.to_dict()
+            job.done = job.total
+            best = min((s for s in scores if s.n), key=lambda s: s.mae, default=None)
+            self._finish(job, "done", f"finished: {len(cases)} issues scored" + (
+                f"; lowest MAE {best.model} ({best.mae:.2f})" if best is not None else ""))
+        except JobCancelled:
+            self._finish(job, "cancelled", f"cancelled after {job.done} of {job.total} steps")
+        except HTTPException as exc:
+            self._finish(job, "failed", "failed", str(exc.detail))
+        except DetenteError as exc:
+            self._finish(job, "failed", "failed", str(exc))
+        except Exception as exc:  # noqa: BLE001 - a bug: keep the server up, say so
+            if job._cancel.is_set():
+                self._finish(job, "cancelled", f"cancelled after {job.done} of {job.total} "
+                             "steps")
+                return
+            log.exception("job %s failed", job.id)
+            self._finish(job, "failed", "failed",
+                         f"internal error ({type(exc).__name__}: {exc}); this is a bug in "
+                         "detente, please report it")
+
+    def _backtest_parts(self, job: Job, req: BacktestRequest, cases: list[Any],
+                        models: list[Any]) -> dict[str, Any]:
+        """Each model's ``BacktestResult``: in this thread, issue by issue (serial
+        executor), or one task per model on the shared executor."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        from detente.web._tasks import backtest_task
+
+        shared = self._executor()
+        parts: dict[str, Any] = {}
+        if shared is None:
+            def progress(n: int) -> None:
+                job.done += n
+                if job._cancel.is_set():
+                    raise JobCancelled
+
+            for m in models:
+                self._check(job)
+                job.message = f"backtest: scoring {m.name} on {len(cases)} issues"
+                parts[m.name] = backtest_task(cases, m, req.seed, req.n_boot, progress)
+            return parts
+        tracker = _TrackingExecutor(shared.executor)
+        job._tracker = tracker  # type: ignore[attr-defined]
+        job.message = f"backtest: scoring {len(models)} model(s) on {len(cases)} issues"
+        pending = {tracker.submit(backtest_task, cases, m, req.seed, req.n_boot): m.name
+                   for m in models}
+        try:
+            while pending:
+                self._check(job)
+                done, _ = wait(list(pending), timeout=0.2, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    parts[pending.pop(fut)] = fut.result()
+                    job.done += len(cases)
+        finally:
+            tracker.cancel_all()
+        return parts
+
+    def _save_backtest_errors(self, job_id: str, result: Any) -> None:
+        """Per-issue absolute errors of each model (for the figure's spread of errors)."""
+        import math
+
+        from detente.atomic import atomic_write_text
+
+        errors = {s.model: [round(float(e), 4) for e in s.errors if math.isfinite(e)]
+                  for s in result.scores}
+        atomic_write_text(safe_path(self.backtest_dir, f"{job_id}.json"), json.dumps(errors))
+
+    def backtest_errors(self, job_id: str) -> dict[str, list[float]]:
+        check_id(job_id, "job id", JOB_ID_PATTERN)
+        try:
+            return json.loads(safe_path(self.backtest_dir, f"{job_id}.json").read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def backtest_result(self, job_id: str) -> dict[str, Any]:
+        """The result of a finished backtest job, or a 404/409 saying why there is none."""
+        job = self.get(job_id)
+        if job.kind != "backtest":
+            raise HTTPException(404, f"job {job_id} is a {job.kind} job, not a backtest; its "
+                                "results are a stored run (see GET /api/jobs/{id})")
+        if job.result is None:
+            raise HTTPException(409, f"backtest {job_id} has no result yet ({job.status}: "
+                                f"{job.message}); poll GET /api/jobs/{job_id} until it is done")
+        return job.result
 
     def _forecasts(self, job: Job, req: JobRequest, scenario: Any, models: list[Any]
                    ) -> tuple[list[Any], list[tuple[str, str]]]:

@@ -22,7 +22,7 @@ from detente.scenario.schema import Scenario
 from detente.web.security import check_id, safe_path
 from detente.web.settings import Settings
 
-__all__ = ["UPLOAD_SUFFIXES", "Library", "scenario_errors"]
+__all__ = ["UPLOAD_SUFFIXES", "Library", "ScenarioInvalid", "scenario_errors"]
 
 UPLOAD_SUFFIXES = (".yaml", ".yml", ".json", ".csv", ".txt", ".tsv", ".xml")
 
@@ -36,6 +36,15 @@ def _loc_path(loc: tuple[Any, ...]) -> str:
             out += ("." if out else "") + str(part)
     return out
 
+
+# model-level rules of one issue or actor name no field in their location; their message
+# does, so the editor can still put it beside the right box
+_FIELD_HINTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "issues": (("scale_max", "scale_max"), ("status_quo", "status_quo"),
+               ("anchor", "anchors")),
+    "actors": (("a faction needs a parent", "parent"), ("an actor cannot be its own parent",
+                                                        "parent")),
+}
 
 _CROSS = re.compile(r"^([A-Za-z_]+(?:\[\d+\])?(?:\.[A-Za-z_]+(?:\[\d+\])?)*): (.*)$", re.S)
 _PART = re.compile(r"^([A-Za-z_]+)(?:\[(\d+)\])?$")
@@ -94,8 +103,27 @@ def scenario_errors(exc: ValidationError, data: dict[str, Any]) -> list[dict[str
             elif e["type"] not in ("missing", "value_error") and not isinstance(
                     e.get("input"), (dict, list)):
                 text = f"{text} (got {e.get('input')!r})"
-            out.append({"path": path or "(scenario)", "message": text, **_cell(path, data)})
+            cell = _cell(path, data)
+            if cell["field"] is None and cell["index"] is not None:
+                for start, name in _FIELD_HINTS.get(cell["section"] or "", ()):
+                    if text.startswith(start):
+                        cell["field"] = name
+                        break
+            out.append({"path": path or "(scenario)", "message": text, **cell})
     return out
+
+
+class ScenarioInvalid(Exception):
+    """Edited data breaks the scenario schema: ``errors`` as :func:`scenario_errors` gives
+    them; ``target`` names the row an add form created (``{"section", "index"}``)."""
+
+    def __init__(self, errors: list[dict[str, Any]], what: str = "the scenario",
+                 target: dict[str, Any] | None = None) -> None:
+        self.errors = errors
+        self.target = target
+        first = errors[0] if errors else {"path": "(scenario)", "message": "invalid"}
+        super().__init__(f"{what} has {len(errors)} problem(s); the first: {first['path']}: "
+                         f"{first['message']}")
 
 
 class Library:
@@ -109,6 +137,7 @@ class Library:
         self.tmp.mkdir(parents=True, exist_ok=True)
         self._cache: dict[str, tuple[float, Scenario]] = {}
         self._lock = threading.Lock()
+        self._edit_lock = threading.Lock()  # one read-change-save of a user file at a time
 
     # -- lookup -----------------------------------------------------------------------
     @staticmethod
@@ -217,6 +246,8 @@ class Library:
         from detente.scenario.io_yaml import write_yaml
 
         write_yaml(sc, path)
+        with self._lock:
+            self._cache.pop(str(path), None)
         return path
 
     def delete(self, sid: str) -> None:
@@ -229,6 +260,30 @@ class Library:
         path.unlink()
         with self._lock:
             self._cache.pop(str(path), None)
+
+    def edit(self, sid: str, change: Any, what: str = "the edited scenario"
+             ) -> tuple[Scenario, Any]:
+        """Apply ``change(data)`` to the canonical data of the user scenario ``sid``, check
+        the result against the scenario schema and save it. ``change`` returns what the
+        caller wants back (e.g. the index of an added row, passed on as the error target).
+        Bundled scenarios are read-only (409); invalid results raise :class:`ScenarioInvalid`
+        and nothing is saved."""
+        from detente.scenario.io_yaml import scenario_to_data
+
+        check_id(sid)
+        if self.is_bundled(sid):
+            raise HTTPException(409, f"{sid!r} is a bundled scenario and cannot be changed; "
+                                f"save a copy first (e.g. PUT /api/scenarios/{sid}-edit, or "
+                                "Save in the editor) and change that")
+        with self._edit_lock:
+            data = scenario_to_data(self.get(sid))
+            info = change(data)
+            sc, errors = self.validate(data)
+            if sc is None:
+                target = info if isinstance(info, dict) and "section" in info else None
+                raise ScenarioInvalid(errors, what, target)
+            self.save(sc, overwrite=True)
+        return sc, info
 
     def validate(self, data: Any) -> tuple[Scenario | None, list[dict[str, Any]]]:
         """Validate edited scenario data; errors carry the editor cell they belong to."""

@@ -144,6 +144,22 @@ def proposals_page(request: Request,
                   data=scenario_to_data(sc), proposals=props, chosen=chosen)
 
 
+@router.get("/backtest", response_class=HTMLResponse,
+            summary="Backtest models on uploaded outcome data; a job's progress and scores")
+def backtest_page(request: Request,
+                  job: Annotated[str | None, Query(max_length=64)] = None) -> HTMLResponse:
+    st = _state(request)
+    shown = None
+    if job is not None:
+        found = st.jobs.get(job)
+        if found.kind != "backtest":
+            raise HTTPException(404, f"job {job} is a {found.kind} job, not a backtest; see "
+                                f"/jobs/{job}")
+        shown = found.to_dict()
+    return render(request, "backtest.html", job=shown, models=_models(),
+                  max_mb=st.settings.max_upload_bytes / 1e6)
+
+
 @router.get("/login", response_class=HTMLResponse, summary="Sign in with the access token")
 def login_page(request: Request) -> HTMLResponse:
     return render(request, "login.html", error=None)

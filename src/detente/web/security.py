@@ -26,6 +26,7 @@ from fastapi import HTTPException
 __all__ = [
     "COOKIE",
     "ID_PATTERN",
+    "ITEM_ID_PATTERN",
     "JOB_ID_PATTERN",
     "AccessGuard",
     "check_id",
@@ -36,6 +37,10 @@ __all__ = [
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}(?:\.[A-Za-z0-9_\-]{1,63}){0,3}$")
 """Scenario and proposal ids: the scenario language's ids without '..' or a trailing dot."""
+
+ITEM_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+"""Actor and issue ids inside a scenario (the scenario language's rule); they never name a
+file."""
 
 JOB_ID_PATTERN = re.compile(r"^[0-9a-f]{16,32}$")
 """Job and run ids are random hex strings made by the server."""
@@ -50,6 +55,8 @@ def check_id(value: str, what: str = "scenario id", pattern: re.Pattern[str] = I
         shown = value if isinstance(value, str) and len(value) <= 80 else "(too long)"
         rule = ("letters, digits, '_', '-' and single dots, starting with a letter or digit, "
                 "at most 64 characters" if pattern is ID_PATTERN
+                else "letters, digits, '_', '.' and '-', starting with a letter or digit, at "
+                "most 64 characters" if pattern is ITEM_ID_PATTERN
                 else "the hex id the server gave you")
         raise HTTPException(400, f"invalid {what} {shown!r}: use {rule}")
     return value

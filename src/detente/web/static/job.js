@@ -18,6 +18,7 @@
     if (job.error) { error.hidden = false; error.textContent = job.error; }
     cancel.hidden = job.final;
     if (job.run_id) { link.hidden = false; link.href = "/runs/" + job.run_id; }
+    if (job.kind === "backtest" && job.status === "done") link.hidden = false;
     if (job.final && timer) { clearInterval(timer); timer = null; }
   }
   async function poll() {
