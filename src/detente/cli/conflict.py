@@ -102,7 +102,7 @@ def register(app: typer.Typer) -> None:
                                  field="conflict",
                                  fix="add a 'conflict' block (issue, sides, front_line) and "
                                      "'dynamics' for each side")
-        params = AttritionParams(months=months, learning=learning, horizon=horizon)  # type: ignore[arg-type]
+        params = AttritionParams(months=months, learning=learning, horizon=horizon)
         path = attrition_path(s, params)
         principals = needed_principals(s)
         rows = []

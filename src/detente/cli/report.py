@@ -126,7 +126,7 @@ def register(app: typer.Typer) -> None:
                 if model:
                     raise DetenteError("--model applies to scenarios; a stored run keeps the "
                                        "models it ran")
-                rep = report_from_run(run, **common)  # type: ignore[arg-type]
+                rep = report_from_run(run, **common)
         else:
             sc = load(source)
             if issue is not None and issue not in sc.issue_ids:

@@ -482,7 +482,7 @@ def needed_principals(scenario: Scenario) -> tuple[str, ...]:
     if scenario.conflict is not None:
         out.extend(scenario.conflict.sides)
     out.extend(r.principal for r in scenario.ratification)
-    out.extend(a.parent for a in scenario.actors if a.parent is not None)  # type: ignore[misc]
+    out.extend(a.parent for a in scenario.actors if a.parent is not None)
     seen: set[str] = set()
     return tuple(p for p in out if not (p in seen or seen.add(p)))  # type: ignore[func-returns-value]
 

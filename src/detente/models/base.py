@@ -225,7 +225,7 @@ class ForecastModel(ABC):
         return f"{type(self).__name__}({self.params!r})"
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.params == other.params  # type: ignore[attr-defined]
+        return type(self) is type(other) and self.params == other.params
 
     def __hash__(self) -> int:
         return hash((type(self), self.params))

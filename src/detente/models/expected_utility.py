@@ -159,9 +159,9 @@ def _as_params(params: Any) -> EUParams:
     if isinstance(params, EUParams):
         return params
     if isinstance(params, ExpectedUtilityModel):
-        return params.params  # type: ignore[return-value]
+        return params.params
     if isinstance(params, Mapping):
-        return ExpectedUtilityModel(dict(params)).params  # type: ignore[return-value]
+        return ExpectedUtilityModel(dict(params)).params
     raise ParamsError(f"expected_utility: params must be EUParams, a dict or a model, not "
                       f"{type(params).__name__}")
 

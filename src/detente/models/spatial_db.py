@@ -287,8 +287,8 @@ def write_tidy(forecast: Forecast, path: str | Path) -> Path:
             "mover_bargain"]
     if path.suffix.lower() == ".parquet":
         try:
-            import pyarrow as pa  # type: ignore[import-not-found]
-            import pyarrow.parquet as pq  # type: ignore[import-not-found]
+            import pyarrow as pa
+            import pyarrow.parquet as pq
         except ImportError:
             raise DetenteError(f"{path}: writing Parquet needs pyarrow, which is not installed; "
                                "install it or write a .csv file") from None

@@ -693,7 +693,7 @@ def _run_numba(mod: Any, cap: np.ndarray, pos0: np.ndarray, sal: np.ndarray,
                 incoming[tg[i]].append(i)
         for kq in range(n):
             s = sl[kq]
-            bid = sq_of[kq].bid if s < 0 else real_of[s].bid  # type: ignore[union-attr]
+            bid = sq_of[kq].bid if s < 0 else real_of[s].bid
             chosen.append(bid)
             if mv[kq]:
                 mover[kq] = bid

@@ -757,7 +757,7 @@ def build_report(
                                                                load_proposal(found[0])))
     elif proposal:
         prop_eval = optional("Proposal",
-                             lambda: _proposal(scenario, proposal))  # type: ignore[arg-type]
+                             lambda: _proposal(scenario, proposal))
 
     bt = None
     if backtest is not None:
