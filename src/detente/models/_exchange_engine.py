@@ -41,6 +41,42 @@ USE_NUMBA = True  # use the compiled kernels when numba is installed (tests swit
 TIE_TOL = 1e-9  # gains closer than this are equal (Decide: exact Decimal equality)
 _EPS_MOVE = 1e-10  # Decide: a move of at most 1e-10 is no move
 _EPS_EDGE = 1e-9  # float slack for "inside [0, 100]" (Decide uses 28-digit Decimals)
+# random rate, compiled loop: values pre-drawn per exchange of the round at each refill, on
+# top of what one realisation may need (tests set 0: a refill after every realisation)
+REFILL = 3
+UNI_BLOCK = 3072  # smallest number of values a UniformStream draws at a time
+
+
+class UniformStream:
+    """The u, v, z draws of the random-rate split, read in order from one generator.
+
+    Both backends read the same sequence: the NumPy path takes exactly what each computation
+    needs, the compiled loop reads a pre-drawn block (``reserve``) and comes back for more
+    when fewer than it may need remain. Values are drawn in blocks (``Generator.random(k)``
+    followed by ``random(l)`` gives the same numbers as ``random(k + l)``) and unread ones
+    carry over to the next round, so the forecast does not depend on the backend; only how
+    far the generator has been advanced past the last value read does."""
+
+    def __init__(self, gen: np.random.Generator, block: int | None = None) -> None:
+        self.gen = gen
+        self.block = int(UNI_BLOCK if block is None else block)
+        self.buf = np.zeros(0)
+        self.pos = 0
+
+    def reserve(self, k: int) -> None:
+        """Make sure at least ``k`` unread values are in ``buf[pos:]``."""
+        left = self.buf.size - self.pos
+        if left < k:
+            new = self.gen.random(max(k - left, self.block))
+            self.buf = np.concatenate([self.buf[self.pos:], new])
+            self.pos = 0
+
+    def take(self, k: int) -> np.ndarray:
+        """The next ``k`` values."""
+        self.reserve(k)
+        out = self.buf[self.pos:self.pos + k]
+        self.pos += k
+        return out
 
 
 @dataclass
@@ -60,11 +96,14 @@ class _Round:
 
     def __init__(self, pos: np.ndarray, sal: np.ndarray, cap: np.ndarray, present: np.ndarray,
                  *, decide_updates: bool, compiled: bool = True, random_rate: float = 0.0,
-                 rng: np.random.Generator | None = None) -> None:
-        # the random-rate split draws per computation: NumPy path only (see _random_split)
+                 rng: np.random.Generator | UniformStream | None = None) -> None:
+        # the random-rate split draws u, v, z per computation from one stream (both backends)
         self.random_rate = float(random_rate)
-        self.rng = rng if rng is not None else np.random.default_rng(0)
-        self.compiled = compiled and self.random_rate == 0
+        if isinstance(rng, UniformStream):
+            self.uni = rng
+        else:
+            self.uni = UniformStream(rng if rng is not None else np.random.default_rng(0))
+        self.compiled = compiled
         self.P0 = np.ascontiguousarray(np.where(present, pos, 0.0))
         self.S = sal
         self.C = cap
@@ -135,10 +174,14 @@ class _Round:
             from detente.models import _exchange_numba as nb
 
             if nb.AVAILABLE and self.compiled:
-                nb.calc_all(self.act, self.sup, self.xs, self.xd, self.ss, self.sd, self.ws,
-                            self.mv, self.y, self.gain, self.valid, self.fsum, self.fmin,
-                            self.fmax, self.P0, self.W, self.Num, self.Uval, self.Uhas,
-                            self.Uadj)
+                uni = self.uni
+                if self.random_rate > 0:
+                    uni.reserve(3 * E)  # at most one u, v, z per exchange
+                uni.pos = nb.calc_all(
+                    self.act, self.sup, self.xs, self.xd, self.ss, self.sd, self.ws, self.mv,
+                    self.y, self.gain, self.valid, self.fsum, self.fmin, self.fmax, self.P0,
+                    self.W, self.Num, self.Uval, self.Uhas, self.Uadj, self.random_rate,
+                    uni.buf, uni.pos)
             else:
                 self._calc(np.arange(E))
 
@@ -272,7 +315,7 @@ class _Round:
         arithmetic slips in this computation are not reproduced (docs/models/exchange.md).
         The realisation order stays that of the equal gains, as in Decide."""
         p = self.random_rate
-        uvz = self.rng.random((ids.size, 3))
+        uvz = self.uni.take(3 * ids.size).reshape(ids.size, 3)
         u, v, z = uvz[:, 0], uvz[:, 1], uvz[:, 2]
         X = (u >= 0.5).astype(np.int64)
         Y = 1 - X
@@ -412,6 +455,19 @@ def _csr(keys: np.ndarray, vals: np.ndarray, size: int) -> tuple[np.ndarray, np.
     return bounds, vs
 
 
+def _touch_bound(R: _Round) -> int:
+    """Most exchanges one realisation can recompute (the sizes of the four index lists it
+    reads, largest over all exchanges)."""
+    if R.E == 0:
+        return 0
+    m = R.m
+    a0, a1 = R.act[:, 0], R.act[:, 1]
+    s0, s1 = R.sup[:, 0], R.sup[:, 1]
+    ns = np.diff(R._sptr)
+    nd = np.diff(R._dptr)
+    return int((ns[a0 * m + s0] + ns[a1 * m + s1] + nd[a1 * m + s0] + nd[a0 * m + s1]).max())
+
+
 def _union(parts: tuple[np.ndarray, ...]) -> np.ndarray:
     return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=int)
 
@@ -419,15 +475,17 @@ def _union(parts: tuple[np.ndarray, ...]) -> np.ndarray:
 def run_round(pos: np.ndarray, sal: np.ndarray, cap: np.ndarray, present: np.ndarray, *,
               choose: Callable[[int], np.ndarray] | None, salience_weight: float,
               fixed_weight: float, decide_updates: bool, random_rate: float = 0.0,
-              rng: np.random.Generator | None = None) -> RoundResult:
+              rng: np.random.Generator | UniformStream | None = None) -> RoundResult:
     """One round on normalised positions (the ``queue`` scheduler; the ``decide`` preset runs
     ``_exchange_decide``). ``choose(n)`` returns n uniform draws for the ties (tie t picks
     ``int(u_t * k)`` of its k tied exchanges in creation order); ``rng`` draws u, v, z of the
-    random-rate variant when ``random_rate > 0``."""
+    random-rate variant when ``random_rate > 0``: pass one :class:`UniformStream` for all the
+    rounds of a run (a generator is wrapped afresh each round, which drops the unread
+    values of a compiled round's block)."""
     R = _Round(pos, sal, cap, present, decide_updates=decide_updates, compiled=USE_NUMBA,
                random_rate=random_rate, rng=rng)
     R.build()
-    order: list[int] = []
+    order: list[tuple[int, float, float]] = []
     ties = 0
     if R.E:
         us = choose(R.E + 1) if choose is not None else np.zeros(R.E + 1)
@@ -452,7 +510,7 @@ def run_round(pos: np.ndarray, sal: np.ndarray, cap: np.ndarray, present: np.nda
 
 
 def _schedule_queue(R: _Round, us: np.ndarray, *, compiled: bool | None = None,
-                    ) -> tuple[list, int]:
+                    ) -> tuple[list[tuple[int, float, float]], int]:
     """Priority queue with lazy deletion; tie t picks ``int(us[t] * k)`` of its k tied
     exchanges (in creation order). Runs compiled when numba is available."""
     from detente.models import _exchange_numba as nb
@@ -461,12 +519,28 @@ def _schedule_queue(R: _Round, us: np.ndarray, *, compiled: bool | None = None,
         compiled = nb.AVAILABLE and R.compiled
     if compiled:
         out = np.zeros((R.E, 3))
-        count, ties = nb.queue_loop(
-            R.act, R.sup, R.xs, R.xd, R.ss, R.sd, R.ws, R.mv, R.y, R.gain, R.valid, R.fsum,
-            R.fmin, R.fmax, R.start, R.P0, R.w, R.W, R.Num, R.Uval, R.Uhas, R.Uadj,
-            R._sptr, R._sids, R._dptr, R._dids, R.m, R.decide_updates, us, out)
+        version = np.zeros(R.E, dtype=np.int64)
+        alive = R.valid.copy()
+        counters = np.zeros(3, dtype=np.int64)  # realised, ties, tie draws used
+        need = 0
+        chunk = 0
+        if R.random_rate > 0:
+            # u, v, z needed by one realisation: at most one per exchange it touches
+            need = 3 * int(_touch_bound(R)) + 3
+            chunk = need + REFILL * max(R.E, need)
+        uni = R.uni
+        while True:
+            if need:
+                uni.reserve(chunk)
+            done, uni.pos = nb.queue_loop(
+                R.act, R.sup, R.xs, R.xd, R.ss, R.sd, R.ws, R.mv, R.y, R.gain, R.valid,
+                R.fsum, R.fmin, R.fmax, R.start, R.P0, R.w, R.W, R.Num, R.Uval, R.Uhas,
+                R.Uadj, R._sptr, R._sids, R._dptr, R._dids, R.m, R.decide_updates, us, out,
+                version, alive, counters, R.random_rate, uni.buf, uni.pos, need)
+            if done:  # otherwise the block ran low: refill and resume where it stopped
+                break
         return [(int(out[k, 0]), float(out[k, 1]), float(out[k, 2]))
-                for k in range(count)], int(ties)
+                for k in range(int(counters[0]))], int(counters[1])
     version = np.zeros(R.E, dtype=np.int64)
     alive = R.valid.copy()
     heap = [(-float(R.gain[e]), int(e), 0) for e in np.flatnonzero(alive)]

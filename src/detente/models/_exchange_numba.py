@@ -1,9 +1,17 @@
 """Compiled realisation loop of the exchange model's ``queue`` scheduler (optional numba).
 
 The same arithmetic as :class:`detente.models._exchange_engine._Round` (``_calc``,
-``_check_overshoot``, ``_move_valid``, ``apply_outcome_update``, ``recalc``), written per
-exchange so that a realisation costs microseconds instead of NumPy call overhead. Used when
-numba is installed (``detente[fast]``); tests check it against the NumPy path.
+``_check_overshoot``, ``_move_valid``, ``_max_move``, ``_random_split``,
+``apply_outcome_update``, ``recalc``), written per exchange so that a realisation costs
+microseconds instead of NumPy call overhead. Used when numba is installed (``detente[fast]``);
+tests check that it gives bit-identical forecasts to the NumPy path.
+
+The random-rate split (``p > 0``) reads its u, v, z from a pre-drawn array ``uni`` at
+``upos`` (the engine's ``UniformStream``), three per computed exchange, in the order the
+NumPy path draws them: the first pass in exchange order, and after each realisation the
+exchanges it touches in increasing id order. ``queue_loop`` stops at the top of an iteration
+when fewer values remain than one realisation may need, and resumes from its saved state
+once the caller has refilled the array.
 """
 
 from __future__ import annotations
@@ -87,8 +95,79 @@ def _overshoot(e, X, act, sup, xs, xd, ss, sd, ws, mv, y, gain, P0, W, Num, Uval
 
 
 @_njit_inline
+def _max_move(e, k, act, sup, xs, xd, ws, P0, W, Num, Uval, Uhas, Uadj):
+    """Largest move of side k of exchange e and the outcome shift it gives (the engine's
+    ``_max_move``)."""
+    a = act[e, k]
+    b = act[e, 1 - k]
+    d = sup[e, k]
+    wa = ws[e, k]
+    Wd = W[d]
+    x = xs[e, k]
+    target = xd[e, 1 - k]
+    full = abs(target - x)
+    cur = Uval[b, d, a] if Uhas[b, d, a] else P0[a, d]
+    o0 = (Num[d] + Uadj[b, d] + (x - cur) * wa) / Wd
+    room = (target - o0) * (1.0 if target >= x else -1.0)
+    move = full
+    if room > 0:
+        lim = room * Wd / wa
+        if lim < full:
+            move = lim
+    return move, move * wa / Wd
+
+
+@_njit_inline
+def _random_split(e, p, u, v, z, act, sup, xs, xd, ss, sd, ws, mv, y, gain, fsum, fmin,
+                  fmax, P0, W, Num, Uval, Uhas, Uadj):
+    """The random-rate split of exchange e (the engine's ``_random_split``, same operation
+    order); returns whether the new moves are valid."""
+    X = 1 if u >= 0.5 else 0
+    Y = 1 - X
+    MX, DX = _max_move(e, X, act, sup, xs, xd, ws, P0, W, Num, Uval, Uhas, Uadj)
+    MY, DY = _max_move(e, Y, act, sup, xs, xd, ws, P0, W, Num, Uval, Uhas, Uadj)
+    ssX = ss[e, X]
+    ssY = ss[e, Y]
+    sdX = sd[e, X]
+    sdY = sd[e, Y]
+    eu = gain[e]
+    dx_top = DY * ssY / sdY
+    if not (DX > dx_top) and dx_top == dx_top:  # np.minimum: the first unless larger / NaN
+        dx_top = DX
+    eu_max = dx_top * (sdX * sdY / ssY - ssX)
+    if not (eu_max >= eu or eu_max != eu_max):  # np.maximum(eu_max, eu)
+        eu_max = eu
+    if v < 0.5:
+        T = eu + p * z * (eu_max - eu)
+    else:
+        T = eu * (1.0 - p * z)
+    dY = (T + DX * ssX) / sdX
+    if dY > DY:
+        dX = (DY * sdX - T) / ssX
+        if not (dX >= 0.0 or dX != dX):  # np.maximum(dX, 0.0)
+            dX = 0.0
+        mXv = dX * W[sup[e, X]] / ws[e, X]
+        mYv = MY
+    else:
+        mXv = MX
+        mYv = dY * W[sup[e, Y]] / ws[e, Y]
+    ok = True
+    for k in range(2):
+        m = mXv if k == X else mYv
+        if xs[e, k] > xd[e, 1 - k]:
+            m = -m
+        mv[e, k] = m
+        y[e, k] = xs[e, k] + m
+    for k in range(2):
+        ok = ok and _valid_move(xs[e, k], fsum[e, k], fmin[e, k], fmax[e, k], mv[e, k])
+    return ok
+
+
+@_njit_inline
 def _calc_one(e, act, sup, xs, xd, ss, sd, ws, mv, y, gain, valid, fsum, fmin, fmax,
-              P0, W, Num, Uval, Uhas, Uadj):
+              P0, W, Num, Uval, Uhas, Uadj, p, uni, upos):
+    """Equal-gain computation of exchange e, then (p > 0, valid) its random-rate split with
+    u, v, z = ``uni[upos:upos + 3]``; returns the position of the next unread draw."""
     xs0 = xs[e, 0]
     xs1 = xs[e, 1]
     xd0 = xd[e, 0]
@@ -131,34 +210,53 @@ def _calc_one(e, act, sup, xs, xd, ss, sd, ws, mv, y, gain, valid, fsum, fmin, f
                    Uadj)
         ok = (_valid_move(xs[e, 0], fsum[e, 0], fmin[e, 0], fmax[e, 0], mv[e, 0])
               and _valid_move(xs[e, 1], fsum[e, 1], fmin[e, 1], fmax[e, 1], mv[e, 1]))
+        if ok and p > 0.0:
+            ok = _random_split(e, p, uni[upos], uni[upos + 1], uni[upos + 2], act, sup, xs,
+                               xd, ss, sd, ws, mv, y, gain, fsum, fmin, fmax, P0, W, Num,
+                               Uval, Uhas, Uadj)
+            upos += 3
     valid[e] = ok
+    return upos
 
 
 @_njit
 def queue_loop(act, sup, xs, xd, ss, sd, ws, mv, y, gain, valid, fsum, fmin, fmax, start,
                P0, w, W, Num, Uval, Uhas, Uadj, sptr, sids, dptr, dids, m, decide_updates,
-               us, out):
-    """Realise exchanges best-first; writes (id, x0, x1) rows into ``out`` and returns
-    (count, ties). ``us`` holds the uniform draws for ties (one per tie, in order)."""
+               us, out, version, alive, counters, p, uni, upos, need):
+    """Realise exchanges best-first; writes (id, x0, x1) rows into ``out``. ``us`` holds the
+    uniform draws for ties (one per tie, in order). The loop's state lives in the caller's
+    arrays: ``version`` (zeros), ``alive`` (a copy of ``valid``) and ``counters`` (realised,
+    ties, tie draws used; zeros), so that a call can resume where the last one stopped.
+
+    Random rate (p > 0): u, v, z are read from ``uni`` at ``upos``; when fewer than ``need``
+    values are left at the top of an iteration the call returns ``(False, upos)`` before
+    touching anything, and the caller refills ``uni`` and calls again. Returns
+    ``(True, upos)`` when no exchange is left. On entry the queue is rebuilt from the alive
+    exchanges: every alive exchange has exactly one current entry ``(-gain, id, version)``
+    and stale entries are skipped, so the realisation order is that of an unbroken run."""
     E = act.shape[0]
-    version = np.zeros(E, np.int64)
-    alive = valid.copy()
     mark = np.zeros(E, np.int64)
     stamp = 0
     heap = [(0.0, 0, 0)]
     heap.pop()
     for e in range(E):
         if alive[e]:
-            heap.append((-gain[e], e, 0))
+            heap.append((-gain[e], e, version[e]))
     heapq.heapify(heap)
     n_alive_entries = len(heap)
-    count = 0
-    ties = 0
-    nu = 0
+    count = counters[0]
+    ties = counters[1]
+    nu = counters[2]
     tied_g = np.empty(E, np.float64)
     tied_e = np.empty(E, np.int64)
     tied_v = np.empty(E, np.int64)
+    touched = np.empty(E, np.int64)
     while len(heap) > 0:
+        if p > 0.0 and uni.shape[0] - upos < need:
+            counters[0] = count
+            counters[1] = ties
+            counters[2] = nu
+            return False, upos
         # best current entry
         found = False
         g = 0.0
@@ -236,6 +334,7 @@ def queue_loop(act, sup, xs, xd, ss, sd, ws, mv, y, gain, valid, fsum, fmin, fma
         y1 = y[r, 1]
         keys_s = (a0 * m + s0, a1 * m + s1)
         keys_d = (a1 * m + s0, a0 * m + s1)
+        nt = 0
         for pass_ in range(4):
             if pass_ < 2:
                 key = keys_s[pass_]
@@ -250,29 +349,36 @@ def queue_loop(act, sup, xs, xd, ss, sd, ws, mv, y, gain, valid, fsum, fmin, fma
                 if not alive[e] or mark[e] == stamp:
                     continue
                 mark[e] = stamp
-                for side in range(2):
-                    if act[e, side] == a0 and sup[e, side] == s0:
-                        mvh = mv[e, side]
-                        fsum[e, side] += mvh
-                        fmin[e, side] = min(fmin[e, side], mvh)
-                        fmax[e, side] = max(fmax[e, side], mvh)
-                        xs[e, side] = y0
-                    elif act[e, side] == a1 and sup[e, side] == s1:
-                        mvh = mv[e, side]
-                        fsum[e, side] += mvh
-                        fmin[e, side] = min(fmin[e, side], mvh)
-                        fmax[e, side] = max(fmax[e, side], mvh)
-                        xs[e, side] = y1
-                g_old = gain[e]
-                _calc_one(e, act, sup, xs, xd, ss, sd, ws, mv, y, gain, valid, fsum, fmin,
-                          fmax, P0, W, Num, Uval, Uhas, Uadj)
-                if valid[e]:
-                    if gain[e] != g_old:  # an unchanged gain keeps its queue entry
-                        version[e] += 1
-                        heapq.heappush(heap, (-gain[e], e, version[e]))
-                        n_alive_entries += 1
-                else:
-                    alive[e] = False
+                touched[nt] = e
+                nt += 1
+        if p > 0.0 and nt > 1:
+            # the NumPy path draws u, v, z in increasing id order (equal gain: any order)
+            touched[:nt] = np.sort(touched[:nt])
+        for t in range(nt):
+            e = touched[t]
+            for side in range(2):
+                if act[e, side] == a0 and sup[e, side] == s0:
+                    mvh = mv[e, side]
+                    fsum[e, side] += mvh
+                    fmin[e, side] = min(fmin[e, side], mvh)
+                    fmax[e, side] = max(fmax[e, side], mvh)
+                    xs[e, side] = y0
+                elif act[e, side] == a1 and sup[e, side] == s1:
+                    mvh = mv[e, side]
+                    fsum[e, side] += mvh
+                    fmin[e, side] = min(fmin[e, side], mvh)
+                    fmax[e, side] = max(fmax[e, side], mvh)
+                    xs[e, side] = y1
+            g_old = gain[e]
+            upos = _calc_one(e, act, sup, xs, xd, ss, sd, ws, mv, y, gain, valid, fsum,
+                             fmin, fmax, P0, W, Num, Uval, Uhas, Uadj, p, uni, upos)
+            if valid[e]:
+                if gain[e] != g_old:  # an unchanged gain keeps its queue entry
+                    version[e] += 1
+                    heapq.heappush(heap, (-gain[e], e, version[e]))
+                    n_alive_entries += 1
+            else:
+                alive[e] = False
         # drop stale entries when they dominate the queue
         if len(heap) > 4 * n_alive_entries + 1024:
             fresh = [(0.0, 0, 0)]
@@ -283,16 +389,21 @@ def queue_loop(act, sup, xs, xd, ss, sd, ws, mv, y, gain, valid, fsum, fmin, fma
             heapq.heapify(fresh)
             heap = fresh
             n_alive_entries = len(heap)
-    return count, ties
+    counters[0] = count
+    counters[1] = ties
+    counters[2] = nu
+    return True, upos
 
 
 @_njit
 def calc_all(act, sup, xs, xd, ss, sd, ws, mv, y, gain, valid, fsum, fmin, fmax, P0, W, Num,
-             Uval, Uhas, Uadj):
-    """The equal-gain computation of every candidate (the round's first pass)."""
+             Uval, Uhas, Uadj, p, uni, upos):
+    """The computation of every candidate (the round's first pass; with p > 0 ``uni`` must
+    hold at least 3 E values from ``upos``). Returns the position of the next unread draw."""
     for e in range(act.shape[0]):
-        _calc_one(e, act, sup, xs, xd, ss, sd, ws, mv, y, gain, valid, fsum, fmin, fmax,
-                  P0, W, Num, Uval, Uhas, Uadj)
+        upos = _calc_one(e, act, sup, xs, xd, ss, sd, ws, mv, y, gain, valid, fsum, fmin,
+                         fmax, P0, W, Num, Uval, Uhas, Uadj, p, uni, upos)
+    return upos
 
 
 @_njit

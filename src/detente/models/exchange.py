@@ -29,7 +29,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from detente.errors import ModelError
-from detente.models._exchange_engine import RoundResult, run_round
+from detente.models._exchange_engine import RoundResult, UniformStream, run_round
 from detente.models.base import (
     Forecast,
     ForecastModel,
@@ -188,15 +188,17 @@ def run_exchange(arrays: ScenarioArrays, params: ExchangeParams, *,
             res = dstep(x, t)
             return res.next_start, res
     else:
-        if params.random_rate > 0 and rng is None:
-            rng = np.random.default_rng(0)
+        uni = None
+        if params.random_rate > 0:
+            # one stream of u, v, z for the whole run: unread values of a round carry over
+            uni = UniformStream(rng if rng is not None else np.random.default_rng(0))
 
         def step(x: np.ndarray, t: int) -> tuple[np.ndarray, RoundResult]:
             res = run_round(x, sal, cap, present, choose=choose,
                             salience_weight=params.salience_weight,
                             fixed_weight=params.fixed_weight,
                             decide_updates=params.update_rule == "decide",
-                            random_rate=params.random_rate, rng=rng)
+                            random_rate=params.random_rate, rng=uni)
             return res.next_start, res
 
     it = iterate(P, step, width=100.0, rule=params.stop)
