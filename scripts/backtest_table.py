@@ -405,6 +405,11 @@ def main(argv: list[str] | None = None) -> int:
             body.append(f"Versus the compromise model ({comp_mae:.2f}): mean paired "
                         f"difference {d.mean:+.2f} points, 95% interval [{d.ci_low:+.2f}, "
                         f"{d.ci_high:+.2f}] (bootstrap over proposals).")
+        alone = scores.get(f"{name} [issue by issue]")
+        if alone is not None:
+            body.append(f"Each proposal is run as one scenario, so the model sees all its "
+                        f"issues at once; run issue by issue (`detente backtest --by issue`) "
+                        f"it scores MAE {alone.mae:.2f}.")
         body += ["", f"Full table and method: [docs/backtest.md](../backtest.md). {CITATION}",
                  "", END]
         text = card.read_text()
