@@ -32,3 +32,11 @@ def test_ruff_is_clean() -> None:
     proc = subprocess.run([exe, "check", "src", "tests", "benchmarks", "scripts"], cwd=ROOT,
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mypy_is_clean(tmp_path: Path) -> None:
+    """The package type-checks (settings in pyproject.toml, pydantic plugin on)."""
+    exe = shutil.which("mypy") or str(Path(sys.executable).parent / "mypy")
+    proc = subprocess.run([exe, "--cache-dir", str(tmp_path / "cache"), "src"], cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
