@@ -172,3 +172,21 @@ def test_capability_multipliers_scale_the_member():
     expected = sum(w[a] * pos[a] for a in w) / sum(w.values())
     lo, hi = min(pos.values()), max(pos.values())
     assert e.forecast(s).outcome[0] == pytest.approx(min(max(expected, lo), hi))
+
+
+def test_explain_says_how_the_ensemble_is_made_up(dev):
+    from detente.models.explain import explain_lines
+
+    proposal = dev[0].scenario
+    f = get_model("ensemble").forecast(proposal, rng=0)
+    lines = explain_lines(f, "uk")
+    assert len(lines) == len(proposal.issues)
+    table = fitted_record("ensemble")["params"]["capability_multipliers"]
+    first = proposal.issue_ids[0]
+    members = f.details[first]["members"]
+    assert lines[0].startswith(f"{first}: ensemble {f.outcome[0]:.4g} = weighted mean of "
+                               f"compromise {members['compromise']:.4g} (weight 0.50)")
+    assert f"x{table['compromise']['uk']:.4g} in compromise" in lines[0]
+    plain = get_model("ensemble").forecast(check_scenario(n_actors=4, n_issues=2), rng=0)
+    other = explain_lines(plain, plain.actor_ids[0])
+    assert other and all("fitted factors" not in line for line in other)

@@ -152,14 +152,15 @@ class EnsembleModel(ForecastModel):
         with procedure_context(scenario):
             return super().forecast(scenario, rng=rng)
 
-    def _member_arrays(self, arrays: ScenarioArrays, member: str) -> ScenarioArrays:
+    def _member_table(self, member: str) -> Mapping[str, float] | None:
+        """The capability table ``member`` runs with here, or None."""
         p = self.params
         table = p.capability_multipliers.get(member)
         if table is None or p.apply_multipliers == "never":
-            return arrays
+            return None
         if p.apply_multipliers == "deu" and scenario_meta().get("format") != "deu":
-            return arrays
-        return arrays.with_capability_multipliers(table)
+            return None
+        return table
 
     def _run(self, arrays: ScenarioArrays, rng: np.random.Generator) -> RunResult:
         from detente.models.registry import get_model
@@ -170,11 +171,15 @@ class EnsembleModel(ForecastModel):
         w = np.asarray(p.weights, dtype=float)
         w = w / w.sum()
         preds = np.empty((len(p.members), arrays.n_issues))
+        factors: dict[str, dict[str, float]] = {}
         for j, name in enumerate(p.members):
             if w[j] == 0.0:
                 preds[j] = 0.0
                 continue
-            member_arrays = self._member_arrays(arrays, name)
+            table = self._member_table(name)
+            member_arrays = arrays if table is None else arrays.with_capability_multipliers(table)
+            if table is not None:
+                factors[name] = {a: float(table.get(a, 1.0)) for a in arrays.actor_ids}
             member = get_model(name)
             draws = p.stochastic_draws if member.tags.stochastic else 1
             preds[j] = np.mean([member_outcomes(member, member_arrays, g)
@@ -192,7 +197,8 @@ class EnsembleModel(ForecastModel):
             out = np.clip(out, lo, hi)
         out = np.clip(out, arrays.scale_min, arrays.scale_max)
         details = {iss: {"members": dict(zip(p.members, map(float, preds[:, k]), strict=True)),
-                         "weights": dict(zip(p.members, map(float, w), strict=True))}
+                         "weights": dict(zip(p.members, map(float, w), strict=True)),
+                         "capability_factors": factors}
                    for k, iss in enumerate(arrays.issue_ids)}
         return RunResult(outcome=out, positions=arrays.position[None, :, :].copy(),
                          rounds=np.zeros(arrays.n_issues, dtype=int),

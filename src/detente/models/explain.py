@@ -15,6 +15,8 @@ from detente.models.base import Forecast
 
 __all__ = ["explain_lines", "iter_moves"]
 
+_NO_CHANGE = 1e-12
+
 
 def _flatten(moves: Any) -> Iterator[dict[str, Any]]:
     if isinstance(moves, dict):
@@ -76,6 +78,9 @@ def explain_lines(forecast: Forecast, actor_id: str, issue_id: str | None = None
                      f"{_fmt(m.get('to'))} ({kind}{with_}){reason}")
     if lines:
         return lines
+    combined = _combination_lines(forecast, actor_id, issue_id)
+    if combined:
+        return combined
     a = forecast.actor_ids.index(actor_id)
     issues: Iterable[int] = (range(len(forecast.issue_ids)) if issue_id is None
                              else [forecast.issue_ids.index(issue_id)])
@@ -90,4 +95,27 @@ def explain_lines(forecast: Forecast, actor_id: str, issue_id: str | None = None
         else:
             steps = " -> ".join(f"{p:.4g}" for p in path)
             lines.append(f"{iss}: {actor_id} moved {steps} (the model records no reasons)")
+    return lines
+
+
+def _combination_lines(forecast: Forecast, actor_id: str, issue_id: str | None) -> list[str]:
+    """For forecasts that combine members (``details[issue]`` has ``members`` and
+    ``weights``, as the ensemble writes): how the outcome is made up, and how much the
+    actor's capability counted in each member (``capability_factors``)."""
+    lines = []
+    for k, iss in enumerate(forecast.issue_ids):
+        block = forecast.details.get(iss)
+        if (issue_id not in (None, iss) or not isinstance(block, dict)
+                or "members" not in block or "weights" not in block):
+            continue
+        parts = [f"{m} {_fmt(float(v))} (weight {float(block['weights'][m]):.2f})"
+                 for m, v in block["members"].items() if float(block["weights"][m]) > 0]
+        line = f"{iss}: {forecast.model} {_fmt(float(forecast.outcome[k]))} = weighted " \
+               f"mean of {', '.join(parts)}"
+        factors = block.get("capability_factors") or {}
+        scaled = [f"x{_fmt(t[actor_id])} in {m}" for m, t in factors.items()
+                  if actor_id in t and abs(t[actor_id] - 1.0) > _NO_CHANGE]
+        if scaled:
+            line += f"; {actor_id}'s capability counts {', '.join(scaled)} (fitted factors)"
+        lines.append(line)
     return lines
