@@ -253,3 +253,19 @@ def test_conformal_intervals_are_calibrated_out_of_fold(dev):
     assert perfect.coverage == 1.0 and perfect.mean_width == 0.0
     with pytest.raises(ValueError, match="between 0 and 1"):
         conformal_coverage(cases, comp, levels=(1.5,))
+
+
+def test_models_fitted_on_the_file_are_flagged_in_sample(dev, tmp_path):
+    from detente.models.fitted import fitted_record
+
+    cases = dev[0][:12]
+    res = backtest(cases, [get_model("compromise"), get_model("ensemble")], n_boot=100,
+                   source=str(DEU))
+    cv = fitted_record("ensemble")["cross_validation"]["cv_mae_mean"]
+    assert res.score("compromise").note is None
+    assert "in-sample" in res.score("ensemble").note and str(cv) in res.score("ensemble").note
+    assert res.to_dict()["models"][1]["note"] == res.score("ensemble").note
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(DEU.read_bytes() + b"\n")
+    other = backtest(cases, [get_model("ensemble")], n_boot=100, source=str(copy))
+    assert other.score("ensemble").note is None

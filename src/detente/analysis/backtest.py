@@ -44,6 +44,7 @@ __all__ = [
     "interval_coverage",
     "load_backtest_cases",
     "conformal_coverage",
+    "fitted_on_file",
     "montecarlo_coverage",
     "paired_difference",
     "predict",
@@ -182,6 +183,29 @@ def _issue_only(scenario: Scenario, issue_id: str) -> Scenario:
     return scenario.model_copy(update={
         "issues": (scenario.issue(issue_id),),
         "stances": tuple(s for s in scenario.stances if s.issue == issue_id)})
+
+
+def fitted_on_file(path: str | Path, models: Iterable[str]) -> dict[str, float | None]:
+    """The models among ``models`` whose shipped parameters were fitted on this very file
+    (same SHA-256 as their fit record), each with its cross-validated MAE: their MAE on
+    the file is in-sample and flatters them."""
+    import hashlib
+
+    from detente.models.fitted import fitted_record
+
+    try:
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return {}
+    found: dict[str, float | None] = {}
+    for name in models:
+        try:
+            rec = fitted_record(name)
+        except (FileNotFoundError, ValueError):
+            continue
+        if rec.get("fitted_on", {}).get("sha256") == digest:
+            found[name] = rec.get("cross_validation", {}).get("cv_mae_mean")
+    return found
 
 
 def _reason(exc: Exception) -> str:
@@ -336,11 +360,16 @@ def backtest(cases: Sequence[BacktestCase], models: Sequence[ForecastModel], *,
                  and m.params == CompromiseModel().params), None)
     base_pred = predict(base or CompromiseModel(), cases, seed=seed,
                         progress=None if base is None else progress)
+    fitted_here = fitted_on_file(source, [m.name for m in models]) if source else {}
     scores = []
     for m in models:
         pred = base_pred if m is base else predict(m, cases, seed=seed, progress=progress)
+        note = None
+        if m.name in fitted_here:
+            note = (f"fitted on this file, so this MAE is in-sample; its cross-validated MAE "
+                    f"is {fitted_here[m.name]} (docs/backtest.md)")
         scores.append(score_predictions(cases, pred, baseline=base_pred.values, n_boot=n_boot,
-                                        seed=seed))
+                                        seed=seed, note=note))
     return BacktestResult(source, len(cases), n_unscoreable, scores)
 
 

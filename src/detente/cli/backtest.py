@@ -114,28 +114,6 @@ def register(app: typer.Typer) -> None:
         for s in result.scores:
             for reason, count in s.skipped.items():
                 out.print(f"  {s.model} skipped {count} issue(s): {reason}", highlight=False)
-        for note in _fitted_here(file, [m.name for m in models]):
-            out.print(note, highlight=False)
-
-
-def _fitted_here(file: Path, names: list[str]) -> list[str]:
-    """Warn when a model's shipped parameters were fitted on this very file."""
-    import hashlib
-
-    from detente.models.fitted import fitted_record
-
-    notes: list[str] = []
-    try:
-        digest = hashlib.sha256(file.read_bytes()).hexdigest()
-    except OSError:
-        return notes
-    for name in names:
-        try:
-            rec = fitted_record(name)
-        except (FileNotFoundError, ValueError):
-            continue
-        if rec.get("fitted_on", {}).get("sha256") == digest:
-            cv = rec.get("cross_validation", {}).get("cv_mae_mean")
-            notes.append(f"  note: {name} was fitted on this file, so its MAE here is "
-                         f"in-sample; its cross-validated MAE is {cv} (docs/backtest.md)")
-    return notes
+        for s in result.scores:
+            if s.note:
+                out.print(f"  note: {s.model} {s.note}", highlight=False)

@@ -509,7 +509,8 @@ def _backtest(path: str | Path, fmt: str, models: Sequence[str], seed: int | Non
         err = err[np.isfinite(err)]
         rows.append(BacktestRow(model=s.model, n=int(s.n), mae=float(s.mae),
                                 rmse=float(np.sqrt(np.mean(err ** 2))) if err.size else None,
-                                errors=[float(e) for e in err]))
+                                errors=[float(e) for e in err],
+                                note=s.note))
     return BacktestScores(dataset=f"{Path(path).name} ({res.n_issues} issues)", rows=rows)
 
 

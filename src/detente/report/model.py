@@ -362,6 +362,7 @@ class BacktestRow(_Data):
     mae: float
     rmse: float | None = None
     errors: list[float] = []  # absolute error per case, for the distribution
+    note: str | None = None  # e.g. fitted on this file: in-sample, with its CV MAE
 
 
 class BacktestScores(_Data):

@@ -96,10 +96,10 @@ def print_report(report: Report, console: Console | None = None) -> None:  # noq
         c.print()
         t = Table(title=f"Backtest on {report.backtest.dataset}", title_justify="left",
                   show_edge=False, pad_edge=False)
-        for col in ("model", "cases", "MAE", "RMSE"):
+        for col in ("model", "cases", "MAE", "RMSE", "note"):
             t.add_column(col)
         for r in sorted(report.backtest.rows, key=lambda r: r.mae):
-            t.add_row(r.model, str(r.n), _n(r.mae, 2), _n(r.rmse, 2))
+            t.add_row(r.model, str(r.n), _n(r.mae, 2), _n(r.rmse, 2), r.note or "")
         c.print(t)
 
     prov = report.provenance
