@@ -228,3 +228,21 @@ def test_backtest_on_worker_processes(tmp_path, deu_small):
         serial = wait_job(c, r.json()["id"])
     assert proc["status"] == serial["status"] == "done", (proc, serial)
     assert proc["result"] == serial["result"]
+
+
+def test_models_fitted_on_the_upload_are_flagged_in_sample(client):
+    """Uploading the very file the ensemble was fitted on: its MAE is marked in-sample,
+    with its cross-validated MAE, as in the CLI and the report."""
+    from detente.models.fitted import fitted_record
+
+    if not DEU.is_file():
+        pytest.skip(f"shared DEU data not found at {DEU}")
+    r = _post(client, DEU.read_bytes(), name="deu_dev.csv", models=["compromise", "ensemble"],
+              n_boot="100")
+    assert r.status_code == 202, r.text
+    job = wait_job(client, r.json()["id"])
+    assert job["status"] == "done", job
+    got = {m["model"]: m for m in job["result"]["models"]}
+    cv = fitted_record("ensemble")["cross_validation"]["cv_mae_mean"]
+    assert "note" not in got["compromise"]
+    assert "in-sample" in got["ensemble"]["note"] and str(cv) in got["ensemble"]["note"]

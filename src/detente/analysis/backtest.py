@@ -20,7 +20,7 @@ import re
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -44,7 +44,9 @@ __all__ = [
     "interval_coverage",
     "load_backtest_cases",
     "conformal_coverage",
+    "fitted_on_digest",
     "fitted_on_file",
+    "flag_in_sample",
     "montecarlo_coverage",
     "paired_difference",
     "predict",
@@ -191,21 +193,34 @@ def fitted_on_file(path: str | Path, models: Iterable[str]) -> dict[str, float |
     the file is in-sample and flatters them."""
     import hashlib
 
-    from detente.models.fitted import fitted_record
-
     try:
         digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError:
         return {}
+    return fitted_on_digest(digest, models)
+
+
+def fitted_on_digest(sha256: str, models: Iterable[str]) -> dict[str, float | None]:
+    """:func:`fitted_on_file` for a file known by its SHA-256 (e.g. an upload)."""
+    from detente.models.fitted import fitted_record
+
     found: dict[str, float | None] = {}
     for name in models:
         try:
             rec = fitted_record(name)
         except (FileNotFoundError, ValueError):
             continue
-        if rec.get("fitted_on", {}).get("sha256") == digest:
+        if rec.get("fitted_on", {}).get("sha256") == sha256:
             found[name] = rec.get("cross_validation", {}).get("cv_mae_mean")
     return found
+
+
+def flag_in_sample(scores: Sequence[ModelScore], fitted: Mapping[str, float | None]
+                   ) -> list[ModelScore]:
+    """``scores`` with a note on each model in ``fitted`` (see :func:`fitted_on_file`)."""
+    return [replace(s, note=f"fitted on this file, so this MAE is in-sample; its "
+                            f"cross-validated MAE is {fitted[s.model]} (docs/backtest.md)")
+            if s.model in fitted else s for s in scores]
 
 
 def _reason(exc: Exception) -> str:
@@ -360,16 +375,13 @@ def backtest(cases: Sequence[BacktestCase], models: Sequence[ForecastModel], *,
                  and m.params == CompromiseModel().params), None)
     base_pred = predict(base or CompromiseModel(), cases, seed=seed,
                         progress=None if base is None else progress)
-    fitted_here = fitted_on_file(source, [m.name for m in models]) if source else {}
     scores = []
     for m in models:
         pred = base_pred if m is base else predict(m, cases, seed=seed, progress=progress)
-        note = None
-        if m.name in fitted_here:
-            note = (f"fitted on this file, so this MAE is in-sample; its cross-validated MAE "
-                    f"is {fitted_here[m.name]} (docs/backtest.md)")
         scores.append(score_predictions(cases, pred, baseline=base_pred.values, n_boot=n_boot,
-                                        seed=seed, note=note))
+                                        seed=seed))
+    if source:
+        scores = flag_in_sample(scores, fitted_on_file(source, [m.name for m in models]))
     return BacktestResult(source, len(cases), n_unscoreable, scores)
 
 

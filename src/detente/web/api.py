@@ -3,6 +3,7 @@ at ``/docs`` (self-hosted: no CDN, see :mod:`detente.web.app`)."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, HTTPException, Path, Query, Request, UploadFile
@@ -516,7 +517,8 @@ async def start_backtest(
     names = [m.strip() for m in models or [] if m.strip()]
     req = BacktestRequest(file=(file.filename or "upload.csv")[-100:],
                           actors_file=actors.filename if actors is not None else None,
-                          format=format, models=names, by=by, seed=seed, n_boot=n_boot)
+                          format=format, models=names, by=by, seed=seed, n_boot=n_boot,
+                          sha256=hashlib.sha256(content).hexdigest())
     st.jobs.build_models(req.models)  # unknown or repeated names: 400 before parsing
     cases, n_left_out, shown = await run_in_threadpool(
         load_uploaded_cases, st.library.tmp, content, file.filename, format, by, side,

@@ -78,6 +78,8 @@ class BacktestRequest(BaseModel):
     by: Literal["proposal", "issue"] = "proposal"
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
     n_boot: int = Field(default=2000, ge=100, le=20_000)
+    sha256: str | None = Field(default=None, description="of the uploaded file: models "
+                               "fitted on this very file are flagged in-sample")
 
 
 class JobCancelled(Exception):
@@ -379,10 +381,17 @@ class JobManager:
         job.message = "running"
         self._save(job)
         try:
-            from detente.analysis.backtest import BacktestResult
+            from detente.analysis.backtest import (
+                BacktestResult,
+                fitted_on_digest,
+                flag_in_sample,
+            )
 
             parts = self._backtest_parts(job, req, cases, models)
             scores = [s for m in models for s in parts[m.name].scores]
+            if req.sha256:
+                scores = flag_in_sample(scores, fitted_on_digest(req.sha256,
+                                                                 [m.name for m in models]))
             result = BacktestResult(req.file, len(cases), n_left_out, scores)
             self._save_backtest_errors(job.id, result)
             job.result = result.to_dict()

@@ -55,7 +55,9 @@
         return kv[1] + ": " + kv[0];
       }).join("; ");
       body.append(detente.el("tr", { "data-model": m.model }, [
-        detente.el("td", { text: m.model }),
+        detente.el("td", { text: m.model, title: m.note || null },
+                   m.note ? [detente.el("br"), detente.el("small", { class: "muted", text: m.note })]
+                          : []),
         detente.el("td", { class: "num", text: String(m.n) }),
         detente.el("td", { class: "num mae", text: detente.fmt(m.mae, 2) }),
         detente.el("td", { class: "bt-bar-cell" }, [fill]),
