@@ -322,7 +322,9 @@ class JobManager:
         if job._cancel.is_set():
             raise JobCancelled
 
-    def _run(self, job: Job, req: JobRequest, scenario: Any, models: list[Any]) -> None:
+    def _lifecycle(self, job: Job, work: Callable[[], str]) -> None:
+        """Run ``work`` as ``job``: mark it running, then finish it done (with the message
+        ``work`` returns), cancelled or failed; a bug fails the job, not the server."""
         if job.status in FINAL:  # cancelled while queued
             return
         job.status = "running"
@@ -330,6 +332,27 @@ class JobManager:
         job.message = "running"
         self._save(job)
         try:
+            message = work()
+            job.done = job.total
+            self._finish(job, "done", message)
+        except JobCancelled:
+            self._finish(job, "cancelled", f"cancelled after {job.done} of {job.total} steps")
+        except HTTPException as exc:
+            self._finish(job, "failed", "failed", str(exc.detail))
+        except DetenteError as exc:
+            self._finish(job, "failed", "failed", str(exc))
+        except Exception as exc:  # noqa: BLE001 - a bug: keep the server up, say so
+            if job._cancel.is_set():  # e.g. CancelledError from a chunk cancelled under it
+                self._finish(job, "cancelled", f"cancelled after {job.done} of {job.total} "
+                             "steps")
+                return
+            log.exception("job %s failed", job.id)
+            self._finish(job, "failed", "failed",
+                         f"internal error ({type(exc).__name__}: {exc}); this is a bug in "
+                         "detente, please report it")
+
+    def _run(self, job: Job, req: JobRequest, scenario: Any, models: list[Any]) -> None:
+        def work() -> str:
             forecasts, skipped = self._forecasts(job, req, scenario, models)
             extras: dict[str, Any] = {"web_job": job.id}
             mc = None
@@ -351,36 +374,16 @@ class JobManager:
             if mc is not None:
                 self._save_draws(run_id, mc)
             job.run_id = run_id
-            job.done = job.total
-            self._finish(job, "done", f"finished: run {run_id}")
-        except JobCancelled:
-            self._finish(job, "cancelled", f"cancelled after {job.done} of {job.total} steps")
-        except HTTPException as exc:
-            self._finish(job, "failed", "failed", str(exc.detail))
-        except DetenteError as exc:
-            self._finish(job, "failed", "failed", str(exc))
-        except Exception as exc:  # noqa: BLE001 - a bug: keep the server up, say so
-            if job._cancel.is_set():  # e.g. CancelledError from a chunk cancelled under it
-                self._finish(job, "cancelled", f"cancelled after {job.done} of {job.total} "
-                             "steps")
-                return
-            log.exception("job %s failed", job.id)
-            self._finish(job, "failed", "failed",
-                         f"internal error ({type(exc).__name__}: {exc}); this is a bug in "
-                         "detente, please report it")
+            return f"finished: run {run_id}"
+
+        self._lifecycle(job, work)
 
     def _run_backtest(self, job: Job, req: BacktestRequest, cases: list[Any],
                       n_left_out: int, models: list[Any]) -> None:
         """Score each model on ``cases``; the merged result equals one
         ``backtest(cases, models)`` call (every model has its default parameters, so each
         model's comparison with compromise is the same run alone or together)."""
-        if job.status in FINAL:  # cancelled while queued
-            return
-        job.status = "running"
-        job.started = time.time()
-        job.message = "running"
-        self._save(job)
-        try:
+        def work() -> str:
             from detente.analysis.backtest import (
                 BacktestResult,
                 fitted_on_digest,
@@ -395,25 +398,11 @@ class JobManager:
             result = BacktestResult(req.file, len(cases), n_left_out, scores)
             self._save_backtest_errors(job.id, result)
             job.result = result.to_dict()
-            job.done = job.total
             best = min((s for s in scores if s.n), key=lambda s: s.mae, default=None)
-            self._finish(job, "done", f"finished: {len(cases)} issues scored" + (
-                f"; lowest MAE {best.model} ({best.mae:.2f})" if best is not None else ""))
-        except JobCancelled:
-            self._finish(job, "cancelled", f"cancelled after {job.done} of {job.total} steps")
-        except HTTPException as exc:
-            self._finish(job, "failed", "failed", str(exc.detail))
-        except DetenteError as exc:
-            self._finish(job, "failed", "failed", str(exc))
-        except Exception as exc:  # noqa: BLE001 - a bug: keep the server up, say so
-            if job._cancel.is_set():
-                self._finish(job, "cancelled", f"cancelled after {job.done} of {job.total} "
-                             "steps")
-                return
-            log.exception("job %s failed", job.id)
-            self._finish(job, "failed", "failed",
-                         f"internal error ({type(exc).__name__}: {exc}); this is a bug in "
-                         "detente, please report it")
+            return f"finished: {len(cases)} issues scored" + (
+                f"; lowest MAE {best.model} ({best.mae:.2f})" if best is not None else "")
+
+        self._lifecycle(job, work)
 
     def _backtest_parts(self, job: Job, req: BacktestRequest, cases: list[Any],
                         models: list[Any]) -> dict[str, Any]:
