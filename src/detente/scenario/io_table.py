@@ -27,7 +27,8 @@ from pydantic import ValidationError
 from detente.errors import InputFileError
 from detente.scenario.schema import Scenario
 
-__all__ = ["dump_table", "looks_like_table", "read_table", "read_table_text", "write_table"]
+__all__ = ["dump_table", "looks_like_table", "read_table", "read_table_text",
+           "spreadsheet_text", "write_table"]
 
 _BASE = ("actor", "name", "kind", "parent", "capability")
 _SUFFIXES = ("position", "salience", "capability")
@@ -192,9 +193,15 @@ def _slug(name: str) -> str:
 
 
 def _safe(value: Any) -> str:
-    """A CSV cell a spreadsheet shows as text: leading = + - @ tab/CR get a quote prefix
-    unless the cell is a plain number."""
-    s = "" if value is None else (repr(value) if isinstance(value, float) else str(value))
+    """A CSV cell a spreadsheet shows as text (see :func:`spreadsheet_text`)."""
+    return spreadsheet_text("" if value is None else (
+        repr(value) if isinstance(value, float) else str(value)))
+
+
+def spreadsheet_text(s: str) -> str:
+    """``s`` as a CSV cell a spreadsheet shows as text: a cell starting with ``= + - @``,
+    tab or carriage return gets a leading quote unless it is a plain number; a cell already
+    starting with a quote gets another, so the prefix stays reversible."""
     if s.startswith("'"):
         return "'" + s
     if s and s[0] in "=+-@\t\r":

@@ -23,6 +23,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import HTTPException
 
+from detente.scenario.io_table import spreadsheet_text
+
 __all__ = [
     "COOKIE",
     "ID_PATTERN",
@@ -82,15 +84,7 @@ def spreadsheet_safe(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    s = repr(value) if isinstance(value, float) else str(value)
-    if s.startswith("'"):
-        return "'" + s
-    if s and s[0] in "=+-@\t\r":
-        try:
-            float(s)
-        except ValueError:
-            return "'" + s
-    return s
+    return spreadsheet_text(repr(value) if isinstance(value, float) else str(value))
 
 
 def csv_text(header: list[str], rows: Iterable[Iterable[Any]]) -> str:
