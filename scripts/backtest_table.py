@@ -413,7 +413,10 @@ def main(argv: list[str] | None = None) -> int:
     lines += ["", "A 90% outcome interval spans most of the 0–100 scale for either model. "
               "Read point forecasts of single issues with that in mind; the models are "
               "more useful for comparing scenarios and for averages over many issues than "
-              "for one issue.", ""]
+              "for one issue.", "",
+              "Both kinds of interval for any model and any DEU-format file: "
+              "`detente backtest FILE -m MODEL --coverage 200` (add `--json` for machines).",
+              ""]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines))
     print(f"wrote {args.out}")

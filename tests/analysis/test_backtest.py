@@ -269,3 +269,20 @@ def test_models_fitted_on_the_file_are_flagged_in_sample(dev, tmp_path):
     copy.write_bytes(DEU.read_bytes() + b"\n")
     other = backtest(cases, [get_model("ensemble")], n_boot=100, source=str(copy))
     assert other.score("ensemble").note is None
+
+
+def test_cli_scores_interval_forecasts(tmp_path):
+    lines = DEU.read_text(encoding="utf-8").splitlines(keepends=True)
+    small = tmp_path / "deu_small.csv"
+    small.write_text("".join(lines[:41]), encoding="utf-8")
+    runner = CliRunner()
+    res = runner.invoke(app, ["backtest", str(small), "-m", "compromise", "--coverage", "20",
+                              "--json"])
+    assert res.exit_code == 0, res.output
+    cal = json.loads(res.output)["calibration"]["compromise"]
+    assert [c["nominal"] for c in cal["conformal"]] == [0.9, 0.5]
+    assert [c["nominal"] for c in cal["montecarlo"]] == [0.9, 0.5]
+    mc = cal["montecarlo"][0]
+    assert 0 <= mc["coverage"] <= 1 and mc["mean_width"] > 0
+    text = runner.invoke(app, ["backtest", str(small), "-m", "compromise", "--coverage", "20"])
+    assert text.exit_code == 0 and "conformal" in text.output and "Monte Carlo" in text.output

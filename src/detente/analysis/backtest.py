@@ -488,23 +488,30 @@ def interval_coverage(quantiles: Mapping[float, Sequence[float] | np.ndarray],
 def montecarlo_coverage(cases: Sequence[BacktestCase], model: str = "compromise", *,
                         n: int = 200, seed: int = 0,
                         intervals: Iterable[tuple[float, float]] = ((0.05, 0.95), (0.25, 0.75)),
+                        params: Mapping[str, Any] | None = None,
                         progress: Callable[[int], None] | None = None,
                         ) -> list[IntervalCoverage]:
     """Coverage of the Monte Carlo forecast intervals of ``model`` on ``cases``.
 
-    Runs :func:`detente.simulate.montecarlo.montecarlo` (its default input priors, serial
-    executor, ``n`` draws, case ``k`` seeded with ``seed + k``) and scores the intervals
-    with :func:`interval_coverage` on the 0-100 rescaled outcomes.
+    Runs :func:`detente.simulate.montecarlo.montecarlo` (the scenario's uncertainty, or
+    the default input priors; serial executor; ``n`` draws; ``params`` overrides the
+    model's parameters) once per scenario, seeded with ``seed`` plus the index of its first
+    case, and scores the intervals with :func:`interval_coverage` on the 0-100 rescaled
+    outcomes.
     """
-    from detente.simulate.montecarlo import montecarlo
+    from detente.simulate.montecarlo import MonteCarloResult, montecarlo
 
     intervals = list(intervals)
     probs = sorted({q for pair in intervals for q in pair})
     qs = {q: np.full(len(cases), np.nan) for q in probs}
     y = np.empty(len(cases))
+    runs: dict[int, MonteCarloResult] = {}
     for k, c in enumerate(cases):
-        r = montecarlo(c.scenario, [model], n=n, seed=seed + k, executor="serial")
-        vals = np.asarray(r.quantiles(model, c.issue_id, probs), dtype=float)
+        key = id(c.scenario)
+        if key not in runs:
+            runs[key] = montecarlo(c.scenario, [model], n=n, seed=seed + k, executor="serial",
+                                   params={model: dict(params)} if params else None)
+        vals = np.asarray(runs[key].quantiles(model, c.issue_id, probs), dtype=float)
         for q, v in zip(probs, vals, strict=True):
             qs[q][k] = (v - c.scale_min) / c.width * 100.0
         y[k] = (c.outcome - c.scale_min) / c.width * 100.0

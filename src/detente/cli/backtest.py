@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -34,6 +34,11 @@ def register(app: typer.Typer) -> None:
             min=0, help="Seed of model randomness and bootstrap")] = 0,
         n_boot: Annotated[int, typer.Option("--n-boot", min=100,
                                             help="Bootstrap draws for the comparison")] = 2000,
+        coverage: Annotated[int, typer.Option(
+            "--coverage", min=0, max=100_000, metavar="DRAWS",
+            help="Also score interval forecasts: Monte Carlo intervals from DRAWS draws per "
+            "proposal (the scenario's uncertainty or the default prior), and intervals from "
+            "each model's own errors on the other folds (cross-conformal)")] = 0,
     ) -> None:
         """Score models on every scoreable issue with a recorded outcome.
 
@@ -49,6 +54,8 @@ def register(app: typer.Typer) -> None:
           detente backtest ../shared/data/cases/cases.csv --format cases -m compromise -m nash
 
           detente backtest ../shared/data/deu/deu_dev.csv -m exchange --by issue
+
+          detente backtest ../shared/data/deu/deu_dev.csv -m compromise --coverage 200
         """
         from rich.console import Console
         from rich.progress import (
@@ -72,7 +79,7 @@ def register(app: typer.Typer) -> None:
         if not cases:
             raise DetenteError(f"{file}: no scoreable issue (needs an outcome and at least 3 "
                                "actors with position and salience)")
-        models, _ = build_models(model, parse_sets(set_))
+        models, _ = build_models(model, parse_sets(set_))  # validates --set first
         total = len(cases) * (len(models) + (0 if any(m.name == "compromise"
                                                       for m in models) else 1))
         err = Console(stderr=True)
@@ -83,8 +90,14 @@ def register(app: typer.Typer) -> None:
             result = backtest(cases, models, n_unscoreable=n_unscoreable, source=str(file),
                               seed=seed, n_boot=n_boot,
                               progress=lambda n: bar.advance(task, n))
+        sets = parse_sets(set_)
+        calibration = _calibration(cases, result, coverage, seed, sets, err,
+                                   quiet=as_json) if coverage else {}
         if as_json:
-            typer.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
+            data = result.to_dict()
+            if coverage:
+                data["calibration"] = calibration
+            typer.echo(json.dumps(data, indent=2, allow_nan=False))
             return
         out = Console(width=max(Console().width, 132))
         out.print(f"{file}: {result.n_issues} scored issues "
@@ -117,3 +130,56 @@ def register(app: typer.Typer) -> None:
         for s in result.scores:
             if s.note:
                 out.print(f"  note: {s.model} {s.note}", highlight=False)
+        if calibration:
+            _print_calibration(out, calibration, coverage)
+
+
+def _calibration(cases: Any, result: Any, draws: int, seed: int,
+                 sets: dict[str, dict[str, Any]], err: Any, *, quiet: bool
+                 ) -> dict[str, Any]:
+    """Coverage of Monte Carlo and cross-conformal intervals per scored model."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from detente.analysis.backtest import conformal_coverage, montecarlo_coverage
+
+    out: dict[str, Any] = {}
+    with Progress(TextColumn("interval coverage"), BarColumn(), MofNCompleteColumn(),
+                  console=err, transient=True, disable=quiet or not err.is_terminal) as bar:
+        task = bar.add_task("coverage", total=len(cases) * len(result.scores))
+        for s in result.scores:
+            entry: dict[str, Any] = {"montecarlo": None, "montecarlo_error": None}
+            try:
+                mc = montecarlo_coverage(cases, s.model, n=draws, seed=seed,
+                                         params=sets.get(s.model),
+                                         progress=lambda n: bar.advance(task, n))
+                entry["montecarlo"] = [c.to_dict() for c in mc]
+            except DetenteError as exc:
+                entry["montecarlo_error"] = str(exc)
+            entry["conformal"] = [c.to_dict() for c in conformal_coverage(
+                cases, s.predictions, seed=seed, levels=(0.9, 0.5))]
+            out[s.model] = entry
+    return out
+
+
+def _print_calibration(out: Any, calibration: dict[str, Any], draws: int) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"Interval forecasts: share of outcomes inside (Monte Carlo: {draws} "
+              "draws; conformal: forecast ± the errors of the other folds)",
+              title_justify="left")
+    for col in ("model", "nominal", "Monte Carlo", "MC width", "conformal", "conf. width"):
+        t.add_column(col, justify="left" if col == "model" else "right", no_wrap=True)
+    for name, entry in calibration.items():
+        mcs = entry["montecarlo"] or [None, None]
+        for mc, conf in zip(mcs, entry["conformal"], strict=True):
+            t.add_row(name, f"{conf['nominal']:.0%}",
+                      "-" if mc is None else f"{mc['coverage']:.1%}",
+                      "-" if mc is None else f"{mc['mean_width']:.1f}",
+                      f"{conf['coverage']:.1%}", f"{conf['mean_width']:.1f}")
+    out.print(t)
+    for name, entry in calibration.items():
+        if entry["montecarlo_error"]:
+            out.print(f"  {name}: no Monte Carlo intervals ({entry['montecarlo_error']})",
+                      highlight=False)
+    out.print("  Monte Carlo intervals carry only the inputs' uncertainty, not the model's own "
+              "error; the conformal ones carry both.", highlight=False)
