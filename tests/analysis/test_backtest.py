@@ -263,7 +263,7 @@ def test_models_fitted_on_the_file_are_flagged_in_sample(dev, tmp_path):
                    source=str(DEU))
     cv = fitted_record("ensemble")["cross_validation"]["cv_mae_mean"]
     assert res.score("compromise").note is None
-    assert "in-sample" in res.score("ensemble").note and str(cv) in res.score("ensemble").note
+    assert "in-sample" in res.score("ensemble").note and f"{cv:.2f}" in res.score("ensemble").note
     assert res.to_dict()["models"][1]["note"] == res.score("ensemble").note
     copy = tmp_path / "copy.csv"
     copy.write_bytes(DEU.read_bytes() + b"\n")

@@ -245,4 +245,4 @@ def test_models_fitted_on_the_upload_are_flagged_in_sample(client):
     got = {m["model"]: m for m in job["result"]["models"]}
     cv = fitted_record("ensemble")["cross_validation"]["cv_mae_mean"]
     assert "note" not in got["compromise"]
-    assert "in-sample" in got["ensemble"]["note"] and str(cv) in got["ensemble"]["note"]
+    assert "in-sample" in got["ensemble"]["note"] and f"{cv:.2f}" in got["ensemble"]["note"]

@@ -218,8 +218,11 @@ def fitted_on_digest(sha256: str, models: Iterable[str]) -> dict[str, float | No
 def flag_in_sample(scores: Sequence[ModelScore], fitted: Mapping[str, float | None]
                    ) -> list[ModelScore]:
     """``scores`` with a note on each model in ``fitted`` (see :func:`fitted_on_file`)."""
+    def cv(v: float | None) -> str:
+        return "not recorded" if v is None else f"{v:.2f}"
+
     return [replace(s, note=f"fitted on this file, so this MAE is in-sample; its "
-                            f"cross-validated MAE is {fitted[s.model]} (docs/backtest.md)")
+                            f"cross-validated MAE is {cv(fitted[s.model])} (docs/backtest.md)")
             if s.model in fitted else s for s in scores]
 
 
