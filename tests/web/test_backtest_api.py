@@ -246,3 +246,17 @@ def test_models_fitted_on_the_upload_are_flagged_in_sample(client):
     cv = fitted_record("ensemble")["cross_validation"]["cv_mae_mean"]
     assert "note" not in got["compromise"]
     assert "in-sample" in got["ensemble"]["note"] and f"{cv:.2f}" in got["ensemble"]["note"]
+
+
+def test_backtest_scores_interval_forecasts(client, deu_small):
+    r = _post(client, deu_small.read_bytes(), models=["compromise"], n_boot="100",
+              coverage="20")
+    assert r.status_code == 202, r.text
+    job = wait_job(client, r.json()["id"])
+    assert job["status"] == "done", job
+    cal = job["result"]["calibration"]["compromise"]
+    assert [c["nominal"] for c in cal["montecarlo"]] == [0.9, 0.5]
+    assert [c["nominal"] for c in cal["conformal"]] == [0.9, 0.5]
+    assert job["progress"] == 1.0
+    bad = _post(client, deu_small.read_bytes(), models=["compromise"], coverage="5000")
+    assert_clear_4xx(bad)

@@ -248,9 +248,11 @@ def test_backtest_page(server, page, tmp_path):
         box.set_checked(box.get_attribute("value") in ("compromise", "exchange"))
     page.set_input_files("#bt-file", str(small))
     page.fill("input[name=n_boot]", "200")
+    page.fill("input[name=coverage]", "20")
     page.click("#bt-start")
     page.wait_for_url("**/backtest?job=*")
     expect(page.locator("#backtest-table tbody tr")).to_have_count(2, timeout=60_000)
+    expect(page.locator("#bt-calibration-table tbody tr")).to_have_count(4)
     assert page.locator("#backtest-table tr[data-model=exchange] .bt-bar").count() == 1
     mae = float(page.locator("#backtest-table tr[data-model=compromise] td.mae").inner_text())
     assert mae > 0

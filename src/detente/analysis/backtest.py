@@ -41,6 +41,7 @@ __all__ = [
     "backtest_cases",
     "cross_validated_predictions",
     "grouped_folds",
+    "interval_calibration",
     "interval_coverage",
     "load_backtest_cases",
     "conformal_coverage",
@@ -563,3 +564,29 @@ def _errors_scale(cases: Sequence[BacktestCase], values: np.ndarray) -> np.ndarr
     """``values`` on each case's scale rescaled to 0-100."""
     lo = np.array([c.scale_min for c in cases])
     return (values - lo) / np.array([c.width for c in cases]) * 100.0
+
+
+def interval_calibration(cases: Sequence[BacktestCase], result: BacktestResult, *,
+                         draws: int, seed: int = 0,
+                         params: Mapping[str, Mapping[str, Any]] | None = None,
+                         progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """For each model scored in ``result``: coverage of its 90% and 50% Monte Carlo
+    intervals (``draws`` per scenario; ``params`` per model name) and of its cross-conformal
+    intervals, as JSON-ready dicts. A model the Monte Carlo cannot run gets
+    ``montecarlo: None`` and the reason in ``montecarlo_error``."""
+    from detente.errors import DetenteError
+
+    params = params or {}
+    out: dict[str, Any] = {}
+    for s in result.scores:
+        entry: dict[str, Any] = {"montecarlo": None, "montecarlo_error": None}
+        try:
+            mc = montecarlo_coverage(cases, s.model, n=draws, seed=seed,
+                                     params=params.get(s.model), progress=progress)
+            entry["montecarlo"] = [c.to_dict() for c in mc]
+        except DetenteError as exc:
+            entry["montecarlo_error"] = str(exc)
+        entry["conformal"] = [c.to_dict() for c in conformal_coverage(
+            cases, s.predictions, seed=seed, levels=(0.9, 0.5))]
+        out[s.model] = entry
+    return out

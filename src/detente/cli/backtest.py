@@ -140,25 +140,13 @@ def _calibration(cases: Any, result: Any, draws: int, seed: int,
     """Coverage of Monte Carlo and cross-conformal intervals per scored model."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from detente.analysis.backtest import conformal_coverage, montecarlo_coverage
+    from detente.analysis.backtest import interval_calibration
 
-    out: dict[str, Any] = {}
     with Progress(TextColumn("interval coverage"), BarColumn(), MofNCompleteColumn(),
                   console=err, transient=True, disable=quiet or not err.is_terminal) as bar:
         task = bar.add_task("coverage", total=len(cases) * len(result.scores))
-        for s in result.scores:
-            entry: dict[str, Any] = {"montecarlo": None, "montecarlo_error": None}
-            try:
-                mc = montecarlo_coverage(cases, s.model, n=draws, seed=seed,
-                                         params=sets.get(s.model),
-                                         progress=lambda n: bar.advance(task, n))
-                entry["montecarlo"] = [c.to_dict() for c in mc]
-            except DetenteError as exc:
-                entry["montecarlo_error"] = str(exc)
-            entry["conformal"] = [c.to_dict() for c in conformal_coverage(
-                cases, s.predictions, seed=seed, levels=(0.9, 0.5))]
-            out[s.model] = entry
-    return out
+        return interval_calibration(cases, result, draws=draws, seed=seed, params=sets,
+                                    progress=lambda n: bar.advance(task, n))
 
 
 def _print_calibration(out: Any, calibration: dict[str, Any], draws: int) -> None:

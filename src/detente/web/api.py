@@ -504,6 +504,9 @@ async def start_backtest(
     seed: Annotated[int, Form(ge=0, le=2**32 - 1)] = 0,
     n_boot: Annotated[int, Form(ge=100, le=20_000, description="bootstrap draws of the "
                                 "comparison with compromise")] = 2000,
+    coverage: Annotated[int, Form(ge=0, le=2000, description="Monte Carlo draws per "
+                                  "proposal to score interval forecasts (Monte Carlo and "
+                                  "cross-conformal coverage); 0 = do not")] = 0,
 ) -> dict[str, Any]:
     from starlette.concurrency import run_in_threadpool
 
@@ -518,7 +521,7 @@ async def start_backtest(
     req = BacktestRequest(file=(file.filename or "upload.csv")[-100:],
                           actors_file=actors.filename if actors is not None else None,
                           format=format, models=names, by=by, seed=seed, n_boot=n_boot,
-                          sha256=hashlib.sha256(content).hexdigest())
+                          sha256=hashlib.sha256(content).hexdigest(), coverage=coverage)
     st.jobs.build_models(req.models)  # unknown or repeated names: 400 before parsing
     cases, n_left_out, shown = await run_in_threadpool(
         load_uploaded_cases, st.library.tmp, content, file.filename, format, by, side,

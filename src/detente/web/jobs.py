@@ -80,6 +80,8 @@ class BacktestRequest(BaseModel):
     n_boot: int = Field(default=2000, ge=100, le=20_000)
     sha256: str | None = Field(default=None, description="of the uploaded file: models "
                                "fitted on this very file are flagged in-sample")
+    coverage: int = Field(default=0, ge=0, le=2000, description="Monte Carlo draws per "
+                          "proposal to score interval forecasts (0 = do not)")
 
 
 class JobCancelled(Exception):
@@ -224,7 +226,7 @@ class JobManager:
         models = self.build_models(req.models)
         job = self._register("backtest", {**req.model_dump(), "n_cases": len(cases),
                                           "n_left_out": n_left_out},
-                             max(1, len(cases) * len(models)))
+                             max(1, len(cases) * len(models) * (2 if req.coverage else 1)))
         self._pool.submit(self._run_backtest, job, req, cases, n_left_out, models)
         return job
 
@@ -388,6 +390,7 @@ class JobManager:
                 BacktestResult,
                 fitted_on_digest,
                 flag_in_sample,
+                interval_calibration,
             )
 
             parts = self._backtest_parts(job, req, cases, models)
@@ -397,7 +400,17 @@ class JobManager:
                                                                  [m.name for m in models]))
             result = BacktestResult(req.file, len(cases), n_left_out, scores)
             self._save_backtest_errors(job.id, result)
-            job.result = result.to_dict()
+            data = result.to_dict()
+            if req.coverage:
+                def progress(n: int) -> None:
+                    job.done += n
+                    if job._cancel.is_set():
+                        raise JobCancelled
+
+                job.message = f"interval coverage: {req.coverage} Monte Carlo draws"
+                data["calibration"] = interval_calibration(
+                    cases, result, draws=req.coverage, seed=req.seed, progress=progress)
+            job.result = data
             best = min((s for s in scores if s.n), key=lambda s: s.mae, default=None)
             return f"finished: {len(cases)} issues scored" + (
                 f"; lowest MAE {best.model} ({best.mae:.2f})" if best is not None else "")

@@ -31,6 +31,27 @@
     return s(d.mean) + " [" + s(d.ci_low) + ", " + s(d.ci_high) + "]";
   }
 
+  function renderCalibration(cal) {
+    const box = document.getElementById("bt-calibration");
+    box.hidden = !cal;
+    if (!cal) return;
+    const body = document.querySelector("#bt-calibration-table tbody");
+    body.innerHTML = "";
+    for (const [model, e] of Object.entries(cal)) {
+      e.conformal.forEach(function (c, i) {
+        const mc = e.montecarlo ? e.montecarlo[i] : null;
+        body.append(detente.el("tr", { "data-model": model }, [
+          detente.el("td", { text: model, title: e.montecarlo_error || null }),
+          detente.el("td", { class: "num", text: pctText(c.nominal) }),
+          detente.el("td", { class: "num", text: mc ? pctText(mc.coverage) : "–" }),
+          detente.el("td", { class: "num", text: mc ? detente.fmt(mc.mean_width, 1) : "–" }),
+          detente.el("td", { class: "num", text: pctText(c.coverage) }),
+          detente.el("td", { class: "num", text: detente.fmt(c.mean_width, 1) }),
+        ]));
+      });
+    }
+  }
+
   function renderResult(r) {
     document.getElementById("bt-summary").textContent = r.source + ": " + r.n_scored_issues +
       " scored issues (" + r.n_unscoreable + " without an outcome or with fewer than 3 actors left out); " +
@@ -68,6 +89,7 @@
         detente.el("td", { class: "muted", text: skipped, title: reasons || null }),
       ]));
     }
+    renderCalibration(r.calibration);
     document.getElementById("bt-csv").href = "/api/backtest/" + jobId + "/scores.csv";
     document.getElementById("bt-json").href = "/api/backtest/" + jobId;
     const fig = document.getElementById("bt-figure");
