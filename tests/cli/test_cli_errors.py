@@ -306,3 +306,15 @@ def test_runs_rm_without_yes_on_a_closed_stdin_aborts(two_runs, monkeypatch, cap
     assert main(["runs", "rm", "1"]) == 1
     assert "Traceback" not in capsys.readouterr().err
     assert main(["runs", "show", "1", "--format", "json"]) == 0  # still there
+
+
+def test_model_list_summarises_long_tables():
+    """`detente models` shows the ensemble's fitted capability tables by size, not 60
+    numbers."""
+    from typer.testing import CliRunner
+
+    from detente.cli.app import app
+
+    out = CliRunner().invoke(app, ["models"], env={"COLUMNS": "200"}).output
+    assert "compromise: 30 entries" in out
+    assert "0.73906" not in out
