@@ -35,6 +35,10 @@ def test_health_and_models(client):
     models = {m["name"]: m for m in client.get("/api/models").json()}
     assert {"compromise", "expected_utility", "spatial"} <= set(models)
     assert "Q" in models["expected_utility"]["params"]
+    assert models["expected_utility"]["params"]["Q"] == 1.0
+    ens = models["ensemble"]["params"]  # defaults from the fitted record, not "undefined"
+    assert ens["members"] == "('compromise', 'exchange')"
+    assert ens["capability_multipliers"] == "{compromise: 30 entries, exchange: 30 entries}"
 
 
 def test_list_and_get_bundled(client):

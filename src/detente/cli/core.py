@@ -386,7 +386,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one place for the core c
 
         Example: detente models
         """
-        from detente.models.registry import available_models, get_model_class
+        from detente.models.registry import available_models, get_model_class, param_defaults
 
         t = Table(show_edge=False)
         t.add_column("model")
@@ -399,20 +399,10 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one place for the core c
             except Exception as exc:  # a broken plugin must not hide the others
                 t.add_row(name, f"[red]cannot load: {exc}[/]", "", "")
                 continue
-            params = ", ".join(f"{k}={_short(v.get_default(call_default_factory=True))}"
-                               for k, v in cls.Params.model_fields.items())
+            params = ", ".join(f"{k}={v!r}" for k, v in param_defaults(cls).items())
             t.add_row(name, cls.summary or (cls.__doc__ or "").strip().split("\n")[0],
                       params, ", ".join(cls.presets))
         Console(width=200).print(t)
-
-    def _short(value: Any, limit: int = 60) -> str:
-        """A default as shown in the model list: long tables summarised by their size."""
-        text = repr(value)
-        if len(text) <= limit or not isinstance(value, dict):
-            return text
-        inner = ", ".join(f"{k}: {len(v)} entries" if isinstance(v, dict) else f"{k}: ..."
-                          for k, v in value.items())
-        return "{" + inner + "}"
 
     @app.command("schema")
     def schema_cmd(

@@ -10,7 +10,8 @@ from typing import Any
 from detente.errors import ModelError
 from detente.models.base import ForecastModel
 
-__all__ = ["available_models", "get_model", "get_model_class", "register"]
+__all__ = ["available_models", "get_model", "get_model_class", "Shown", "param_defaults",
+           "register"]
 
 _BUILTIN: dict[str, str] = {
     "compromise": "detente.models.baselines:CompromiseModel",
@@ -66,3 +67,28 @@ def get_model_class(name: str) -> type[ForecastModel]:
 def get_model(name: str, /, **params: Any) -> ForecastModel:
     """An instance of model ``name`` with ``params`` (``preset=...`` selects a preset)."""
     return get_model_class(name)(**params)
+
+
+def param_defaults(cls: type[ForecastModel], limit: int = 60) -> dict[str, Any]:
+    """A model's default parameters for display: numbers, strings, booleans and None as
+    they are; anything else as its repr, long tables (the ensemble's fitted capability
+    factors) summarised by their size."""
+    out: dict[str, Any] = {}
+    for key, field in cls.Params.model_fields.items():
+        value = field.get_default(call_default_factory=True)
+        if value is None or isinstance(value, (int, float, str, bool)):
+            out[key] = value
+            continue
+        text = repr(value)
+        if len(text) > limit and isinstance(value, dict):
+            text = "{" + ", ".join(f"{k}: {len(v)} entries" if isinstance(v, dict)
+                                   else f"{k}: ..." for k, v in value.items()) + "}"
+        out[key] = Shown(text)
+    return out
+
+
+class Shown(str):
+    """Display text standing for a non-scalar default (printed without quotes)."""
+
+    def __repr__(self) -> str:
+        return str(self)

@@ -72,7 +72,7 @@ async def health(request: Request) -> dict[str, Any]:
 
 @router.get("/models", tags=["models"], summary="Every registered model with its parameters")
 def models() -> list[dict[str, Any]]:
-    from detente.models.registry import available_models, get_model_class
+    from detente.models.registry import available_models, get_model_class, param_defaults
 
     out = []
     for name in available_models():
@@ -82,10 +82,7 @@ def models() -> list[dict[str, Any]]:
             out.append({"name": name, "error": str(exc), "summary": "", "params": {},
                         "presets": [], "round_based": False, "stochastic": False})
             continue
-        params = {}
-        for k, f in cls.Params.model_fields.items():
-            d = f.default
-            params[k] = d if isinstance(d, (int, float, str, bool, type(None))) else repr(d)
+        params = param_defaults(cls)
         out.append({"name": name, "summary": cls.summary or (cls.__doc__ or "").strip()
                     .split("\n")[0], "params": params, "presets": list(cls.presets),
                     "round_based": cls.tags.round_based, "stochastic": cls.tags.stochastic,
