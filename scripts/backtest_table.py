@@ -386,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         lines += ["## Calibration of the Monte Carlo intervals (compromise model)", "",
                   "`detente.simulate.montecarlo` with its default input prior (positions sd 5% "
                   "of the width, salience sd 10 points, capability x LogNormal(0, 0.2)), 200 "
-                  "draws per issue, against the recorded outcomes:", "",
+                  "draws per proposal, against the recorded outcomes:", "",
                   "| interval | nominal | coverage | below | above | mean width |",
                   "|---|---|---|---|---|---|"]
         for c in cov:
