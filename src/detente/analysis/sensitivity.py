@@ -37,7 +37,7 @@ import numpy as np
 from detente.errors import DetenteError
 from detente.random import spawn
 from detente.scenario.schema import Scenario, Uncertainty
-from detente.simulate.perturb import DEFAULT_PRIOR, PerturbationPlan, compile_plan
+from detente.simulate.perturb import PerturbationPlan, compile_plan
 
 __all__ = [
     "SensitivityError",
@@ -233,15 +233,16 @@ def sensitivity(scenario: Scenario, models: Sequence[Any] = ("compromise",), *,
     """
     from concurrent.futures import FIRST_COMPLETED, wait
 
-    from detente.simulate.montecarlo import _Progress, executor_context, resolve_models
+    from detente.simulate.montecarlo import (
+        _Progress,
+        executor_context,
+        resolve_models,
+        resolve_uncertainty,
+    )
     from detente.simulate.run import Job, pack_job, run_design_chunk
 
     ms = resolve_models(models)
-    if uncertainty is None:
-        unc = tuple(scenario.uncertainty) or DEFAULT_PRIOR
-    else:
-        unc = tuple(u if isinstance(u, Uncertainty) else Uncertainty(**dict(u))
-                    for u in uncertainty)
+    unc = resolve_uncertainty(scenario, uncertainty)
     plan = compile_plan(scenario, unc)
     factors, columns = design_factors(plan, by)
     d = len(factors)

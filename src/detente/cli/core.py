@@ -129,17 +129,9 @@ def build_models(names: list[str] | None, sets: dict[str, dict[str, Any]]):
 def run_models(scenario, models, explicit: bool, seed: int | None):
     """Run every model; on the default all-model run, models that cannot handle the scenario
     are skipped with a note instead of failing the command."""
-    forecasts, skipped = [], []
-    for model in models:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NotConvergedWarning)
-            try:
-                forecasts.append(model.forecast(scenario, rng=seed))
-            except ModelError as exc:
-                if explicit:
-                    raise
-                skipped.append((model.name, str(exc)))
-    return forecasts, skipped
+    from detente.models.registry import forecast_each
+
+    return forecast_each(scenario, models, strict=explicit, seed=seed)
 
 
 def _label(scenario, issue_id: str, value: float) -> str:

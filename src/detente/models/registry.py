@@ -4,14 +4,15 @@ entry-point group. Built-ins are imported lazily so ``detente models`` stays fas
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from importlib.metadata import entry_points
 from typing import Any
 
 from detente.errors import ModelError
 from detente.models.base import ForecastModel
 
-__all__ = ["available_models", "get_model", "get_model_class", "Shown", "param_defaults",
-           "register"]
+__all__ = ["available_models", "get_model", "get_model_class", "Shown", "forecast_each",
+           "param_defaults", "register"]
 
 _BUILTIN: dict[str, str] = {
     "compromise": "detente.models.baselines:CompromiseModel",
@@ -92,3 +93,26 @@ class Shown(str):
 
     def __repr__(self) -> str:
         return str(self)
+
+
+def forecast_each(scenario: Any, models: Sequence[ForecastModel], *, strict: bool,
+                  seed: Any = None) -> tuple[list[Any], list[tuple[str, str]]]:
+    """Forecast ``scenario`` with every model (non-convergence warnings silenced: it is
+    recorded in each forecast). With ``strict`` a model that cannot handle the scenario
+    raises; otherwise it is skipped and listed with its reason."""
+    import warnings
+
+    from detente.errors import NotConvergedWarning
+
+    forecasts: list[Any] = []
+    skipped: list[tuple[str, str]] = []
+    for model in models:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotConvergedWarning)
+            try:
+                forecasts.append(model.forecast(scenario, rng=seed))
+            except ModelError as exc:
+                if strict:
+                    raise
+                skipped.append((model.name, str(exc)))
+    return forecasts, skipped

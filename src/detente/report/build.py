@@ -113,22 +113,12 @@ def run_forecasts(scenario: Scenario, models: Sequence[str] | None = None,
     """Run ``models`` (default: every registered model). On the default all-model run a
     model that cannot handle the scenario is skipped with its reason; named models must run.
     """
-    from detente.models.registry import available_models, get_model
+    from detente.models.registry import available_models, forecast_each, get_model
 
     sets = sets or {}
     chosen = list(models) if models else available_models()
-    forecasts, skipped = [], []
-    for name in chosen:
-        model = get_model(name, **dict(sets.get(name, {})))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NotConvergedWarning)
-            try:
-                forecasts.append(model.forecast(scenario, rng=seed))
-            except ModelError as exc:
-                if models:
-                    raise
-                skipped.append((name, str(exc)))
-    return forecasts, skipped
+    return forecast_each(scenario, [get_model(n, **dict(sets.get(n, {}))) for n in chosen],
+                         strict=bool(models), seed=seed)
 
 
 def _explanations(f: Forecast, issue: str, width: float) -> list[str]:

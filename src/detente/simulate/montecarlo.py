@@ -59,6 +59,7 @@ __all__ = [
     "executor_context",
     "montecarlo",
     "resolve_models",
+    "resolve_uncertainty",
     "run_variants",
 ]
 
@@ -75,6 +76,17 @@ def default_chunk_size(n: int) -> int:
     amortise their per-call overhead, small enough to balance a few workers and to lose
     little on Ctrl-C)."""
     return int(min(1000, max(25, math.ceil(n / 16))))
+
+
+def resolve_uncertainty(scenario: Scenario,
+                        uncertainty: Sequence[Uncertainty | Mapping[str, Any]] | None
+                        ) -> tuple[Uncertainty, ...]:
+    """The entries to sample: ``uncertainty`` (entries or plain mappings) when given, else
+    the scenario's own, else the default prior."""
+    if uncertainty is None:
+        return tuple(scenario.uncertainty) or DEFAULT_PRIOR
+    return tuple(u if isinstance(u, Uncertainty) else Uncertainty(**dict(u))
+                 for u in uncertainty)
 
 
 def resolve_models(models: Iterable[Any], params: Mapping[str, Mapping[str, Any]] | None = None
@@ -207,11 +219,7 @@ def run_variants(scenario: Scenario, models: Sequence[Any],
     if path_rounds < 0:
         raise DetenteError(f"path_rounds {path_rounds}: use 0 (no paths) or more rounds")
     ms = resolve_models(models)
-    if uncertainty is None:
-        unc = tuple(scenario.uncertainty) or DEFAULT_PRIOR
-    else:
-        unc = tuple(u if isinstance(u, Uncertainty) else Uncertainty(**dict(u))
-                    for u in uncertainty)
+    unc = resolve_uncertainty(scenario, uncertainty)
     compile_plan(scenario, unc)  # validate in the parent: errors name the entry
     vs = tuple((name, tuple(ivs)) for name, ivs in variants)
     # point forecasts: no perturbation, one pseudo-draw
@@ -608,11 +616,7 @@ def montecarlo(scenario: Scenario, models: Sequence[Any] = ("compromise",), n: i
     from detente.scenario.arrays import scenario_arrays
 
     a = scenario_arrays(scenario)
-    if uncertainty is None:
-        unc = tuple(scenario.uncertainty) or DEFAULT_PRIOR
-    else:
-        unc = tuple(u if isinstance(u, Uncertainty) else Uncertainty(**dict(u))
-                    for u in uncertainty)
+    unc = resolve_uncertainty(scenario, uncertainty)
     notes = []
     if uncertainty is None and not scenario.uncertainty:
         notes.append("the scenario declares no uncertainty: used the default prior "
